@@ -1,0 +1,28 @@
+"""The typed per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gateway.domain import Vendor, VendorClient
+from gateway.loaders import Loaders
+
+
+@dataclass
+class Context:
+    """Built fresh for every request: vendor clients bound to the caller's credentials and
+    dataloaders whose cache lives exactly as long as the request."""
+
+    client_for: Callable[[Vendor], VendorClient]
+    _clients: dict[Vendor, VendorClient] = field(default_factory=dict, init=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.client)
+
+    def client(self, vendor: Vendor) -> VendorClient:
+        """The vendor's client; raises GatewayError when the request has no credentials."""
+        if vendor not in self._clients:
+            self._clients[vendor] = self.client_for(vendor)
+        return self._clients[vendor]

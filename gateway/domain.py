@@ -1,0 +1,288 @@
+"""The neutral vocabulary: what an invoice is, whatever vendor holds it.
+
+Vendor modules translate to and from these types; the GraphQL layer only ever sees these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+
+class Vendor(enum.Enum):
+    KANTATA = "KANTATA"
+    KITCHEN = "KITCHEN"
+
+
+class InvoiceStatus(enum.Enum):
+    DRAFT = "DRAFT"
+    OPEN = "OPEN"
+    PAID = "PAID"
+    VOID = "VOID"
+    UNCOLLECTIBLE = "UNCOLLECTIBLE"
+    UNKNOWN = "UNKNOWN"
+
+
+class InvoiceVisibility(enum.Enum):
+    PRIVATE = "private"
+    INTERNAL = "internal"
+    SHARED = "shared"
+
+
+class PaymentGateway(enum.Enum):
+    CREDIT_CARD = "credit_card"
+    STRIPE_ACH = "stripe_ach"
+    PAYPAL = "paypal"
+    BANK = "bank"
+
+
+class DiscountType(enum.Enum):
+    PERCENTAGE = "percentage"
+    FIXED = "fixed"
+
+
+class LineItemKind(enum.Enum):
+    TIME_ENTRY = "time_entry"
+    EXPENSE = "expense"
+    FIXED_FEE = "fixed_fee_item"
+    ADDITIONAL = "additional_item"
+    BILLING_MILESTONE = "billing_milestone"
+    ITEM = "item"
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: str  # global ID
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str  # global ID
+    title: str | None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    id: str  # global ID
+    kind: LineItemKind
+    title: str | None
+    description: str | None
+    quantity: Decimal
+    unit_price: Money
+    amount: Money
+
+
+class UserKey(NamedTuple):
+    """A user to load. Kitchen keeps members and clients behind different endpoints, so
+    the role the invoice names them in travels with the ID; Kantata ignores it."""
+
+    native_id: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class ExternalReference:
+    id: str
+    service_name: str | None
+    service_model: str | None
+    service_model_ref: str | None
+    status: str | None
+    external_message: str | None
+    external_link: str | None
+    external_status: str | None
+    locked: bool | None
+
+
+@dataclass(frozen=True)
+class KantataDetails:
+    draft: bool
+    purchase_order: str | None
+    project_code: str | None
+    tax_rate: Decimal | None
+    external_reference_ids: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Discount:
+    id: str | None
+    title: str | None
+    amount: Decimal
+    type: DiscountType | None
+
+
+@dataclass(frozen=True)
+class TaxItem:
+    id: str | None
+    title: str | None
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    message: str | None
+    send_days: int | None
+    send_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class KitchenDetails:
+    footer: str | None
+    language: str | None
+    visibility: InvoiceVisibility | None
+    payment_gateways: tuple[PaymentGateway, ...]
+    discounts: tuple[Discount, ...]
+    tax_items: tuple[TaxItem, ...]
+    due_reminder: DueReminder
+    subtotal: Money
+    discount_total: Money
+    tax_total: Money
+    paid_at: dt.datetime | None
+    finalized_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str  # global ID
+    vendor: Vendor
+    vendor_id: str
+    number: str | None
+    title: str | None
+    status: InvoiceStatus
+    vendor_status: str | None
+    issue_date: dt.date | None
+    due_date: dt.date | None
+    payment_terms_days: int | None
+    currency: str
+    notes: str | None
+    total: Money | None
+    balance: Money | None
+    created_by: UserKey | None
+    recipient: UserKey | None
+    # None: the vendor's answer did not say (the association was not requested).
+    workspace_ids: tuple[str, ...] | None
+    line_item_ids: tuple[str, ...] | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    details: KantataDetails | KitchenDetails
+
+
+# --- the neutral update -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineItemInput:
+    title: str
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DiscountInput:
+    title: str
+    amount: Decimal
+    type: DiscountType
+
+
+@dataclass(frozen=True)
+class TaxInput:
+    title: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class DueReminderInput:
+    """`message` and/or `sendDays`, only those the caller sent (None is an explicit null)."""
+
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class BillablesInput:
+    """Each list is a whole new set (Kantata overwrites); a key absent from `lists` is kept."""
+
+    lists: Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class ExternalReferenceInput:
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class InvoicePatch:
+    """A partial update in neutral terms.
+
+    `values` holds only the fields the caller sent, keyed by their input name
+    (`issueDate`); a value of None is an explicit null. Absent means "leave unchanged".
+    """
+
+    invoice_id: str  # native ID, already validated for the vendor
+    values: Mapping[str, Any]
+
+
+# --- what an adapter answers, and what it must do --------------------------------------
+
+
+class Need(enum.Enum):
+    """Associations the GraphQL selection will read, so one upstream call can carry them."""
+
+    CREATED_BY = "created_by"
+    RECIPIENT = "recipient"
+    WORKSPACES = "workspaces"
+    LINE_ITEMS = "line_items"
+    EXTERNAL_REFERENCES = "external_references"
+
+
+Needs = frozenset[Need]
+
+
+@dataclass
+class Bundle:
+    """An invoice and every related object the same vendor answer carried."""
+
+    invoice: Invoice
+    users: dict[UserKey, User] = field(default_factory=dict)
+    workspaces: dict[str, Workspace] = field(default_factory=dict)
+    line_items: dict[str, LineItem] = field(default_factory=dict)
+    external_references: dict[str, ExternalReference] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VendorRequest:
+    """An upstream request, fully translated (no credentials in it)."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    body: Any
+
+
+class VendorClient(Protocol):
+    """One vendor, bound to one request's credentials."""
+
+    vendor: Vendor
+
+    def build_update(self, patch: InvoicePatch, needs: Needs) -> VendorRequest: ...
+
+    async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle: ...
+
+    async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle: ...
+
+    async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]: ...
+
+    async def fetch_workspaces(self, native_ids: Sequence[str]) -> Mapping[str, Workspace]: ...
+
+    async def fetch_line_items(self, global_ids: Sequence[str]) -> Mapping[str, LineItem]: ...

@@ -1,0 +1,44 @@
+"""The sandbox: emulators of both vendor APIs, seeded with demo data.
+
+Mounted under `/sandbox` of the gateway when no vendor credentials are configured (or
+`GATEWAY_SANDBOX=true`), or served alone by `invoice-gateway sandbox`:
+
+- Kantata OX at `/sandbox/kantata/api/v1` (token `sandbox-kantata-token`)
+- Kitchen.co at `/sandbox/kitchen/{workspace}/api` (workspace `demo`, key `sandbox-kitchen-key`)
+
+Each emulator has a sandbox-only control surface at `/sandbox/<vendor>/_control/` for
+tests: the request log, fault injection, reset and settings (see `control.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from gateway.sandbox import kantata, kitchen
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    kantata_token: str
+    kitchen_token: str
+    kitchen_workspace: str
+
+
+SANDBOX_CREDENTIALS = SandboxCredentials(
+    kantata_token=kantata.SANDBOX_TOKEN,
+    kitchen_token=kitchen.SANDBOX_API_KEY,
+    kitchen_workspace=kitchen.SANDBOX_WORKSPACE,
+)
+
+
+def create_sandbox_app() -> Starlette:
+    """Both emulators, each with fresh state, under /kantata and /kitchen."""
+    return Starlette(
+        routes=[
+            Mount("/kantata", app=kantata.create_kantata_emulator()),
+            Mount("/kitchen", app=kitchen.create_kitchen_emulator()),
+        ]
+    )

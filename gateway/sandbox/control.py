@@ -1,0 +1,239 @@
+"""The sandbox-only control surface shared by both vendor emulators.
+
+Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
+
+- `GET /_control/requests`: the requests the emulator received, oldest first, as
+  `[{"method", "path", "query", "body"}]` (the `Authorization` header is never recorded).
+  `DELETE /_control/requests` forgets them. Tests count upstream calls with this.
+- `POST /_control/faults`: queue a fault, body
+  `{"method": "PUT", "path": "^/api/v1/invoices/101", "status": 503, "body": "...",
+  "headers": {"Retry-After": "1"}, "delay_ms": 0, "times": 1}`. Every key is optional:
+  `method`/`path` (a regular expression searched in the path) narrow which requests match;
+  `status` answers with that status and `body` (raw text, default `{}`) instead of the
+  emulator; `delay_ms` waits first (with no `status`, the emulator then answers normally);
+  `times` is how many requests the fault applies to (default 1, `null` for ever). Faults
+  are matched in the order they were queued. `DELETE /_control/faults` clears them.
+- `POST /_control/reset`: seed data back, faults and request log cleared.
+- `GET`/`PATCH /_control/settings`: emulator switches (a JSON object; each emulator documents
+  its own keys).
+
+Requests to `/_control/` are neither recorded nor subject to faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CONTROL_PREFIX = "/_control"
+
+
+@dataclass
+class Fault:
+    method: str | None = None
+    path: re.Pattern[str] | None = None
+    status: int | None = None
+    body: str = "{}"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_ms: int = 0
+    times: int | None = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path is None or self.path.search(path) is not None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        if not isinstance(data, dict):
+            raise ValueError("a fault is a JSON object")
+        unknown = set(data) - {"method", "path", "status", "body", "headers", "delay_ms", "times"}
+        if unknown:
+            raise ValueError(f"unknown fault keys: {sorted(unknown)}")
+        path = data.get("path")
+        status = data.get("status")
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            raise ValueError("status must be an HTTP status code")
+        return cls(
+            method=data.get("method"),
+            path=re.compile(path) if path is not None else None,
+            status=status,
+            body=str(data.get("body", "{}")),
+            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+            delay_ms=int(data.get("delay_ms", 0)),
+            times=data.get("times", 1),
+        )
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: str
+    body: str
+
+
+@dataclass
+class Control:
+    """The mutable control state of one emulator instance."""
+
+    requests: list[RecordedRequest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, path):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+
+class ControlledApp:
+    """Wraps an emulator: records requests, injects faults, serves `/_control/`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        control: Control,
+        reset: Callable[[], None],
+        default_settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.app = app
+        self.control = control
+        self._reset_data = reset
+        self._default_settings = dict(default_settings or {})
+        control.settings.update(self._default_settings)
+        self._control_app = Starlette(routes=self._routes())
+
+    def reset(self) -> None:
+        self._reset_data()
+        self.control.requests.clear()
+        self.control.faults.clear()
+        self.control.settings.clear()
+        self.control.settings.update(self._default_settings)
+
+    def _routes(self) -> list[Route]:
+        control = self.control
+
+        async def requests(request: Request) -> Response:
+            if request.method == "DELETE":
+                control.requests.clear()
+                return Response(status_code=204)
+            return JSONResponse([vars(r) for r in control.requests])
+
+        async def faults(request: Request) -> Response:
+            if request.method == "DELETE":
+                control.faults.clear()
+                return Response(status_code=204)
+            try:
+                control.faults.append(Fault.from_json(await request.json()))
+            except (ValueError, TypeError, re.error) as exc:
+                return JSONResponse({"message": str(exc)}, status_code=400)
+            return Response(status_code=204)
+
+        async def reset(request: Request) -> Response:
+            self.reset()
+            return Response(status_code=204)
+
+        async def settings(request: Request) -> Response:
+            if request.method == "PATCH":
+                patch = await request.json()
+                unknown = set(patch) - set(self._default_settings)
+                if unknown:
+                    return JSONResponse(
+                        {"message": f"unknown settings: {sorted(unknown)}"}, status_code=400
+                    )
+                control.settings.update(patch)
+            return JSONResponse(control.settings)
+
+        return [
+            Route("/requests", requests, methods=["GET", "DELETE"]),
+            Route("/faults", faults, methods=["POST", "DELETE"]),
+            Route("/reset", reset, methods=["POST"]),
+            Route("/settings", settings, methods=["GET", "PATCH"]),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _relative_path(scope)
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + CONTROL_PREFIX
+            await self._control_app(inner, receive, send)
+            return
+
+        body = await _read_body(receive)
+        method = scope["method"]
+        self.control.requests.append(
+            RecordedRequest(
+                method=method,
+                path=path,
+                query=scope.get("query_string", b"").decode("latin-1"),
+                body=body.decode("utf-8", "replace"),
+            )
+        )
+        fault = self.control.take_fault(method, path)
+        if fault is not None:
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if fault.status is not None:
+                response = Response(
+                    fault.body,
+                    status_code=fault.status,
+                    headers=fault.headers,
+                    media_type=fault.headers.get("Content-Type", "application/json"),
+                )
+                await response(scope, receive, send)
+                return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _relative_path(scope: MutableMapping[str, Any]) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path or "/"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def json_body(text: str) -> Any:
+    """Parse a recorded body (tests use this to read what the gateway sent)."""
+    return json.loads(text) if text else None

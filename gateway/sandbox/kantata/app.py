@@ -1,0 +1,147 @@
+"""The emulator's routes, and `create_kantata_emulator()` which wraps them in the sandbox
+control surface."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.sandbox.control import Control, ControlledApp
+from gateway.sandbox.kantata.auth import AuthMiddleware, Grant
+from gateway.sandbox.kantata.envelope import envelope, parse_include
+from gateway.sandbox.kantata.errors import ApiError, ErrorItem, not_found
+from gateway.sandbox.kantata.listing import SINGLE, select
+from gateway.sandbox.kantata.middleware import (
+    JsonSuffixMiddleware,
+    LatencyMiddleware,
+    RequestIdMiddleware,
+)
+from gateway.sandbox.kantata.models import Invoice
+from gateway.sandbox.kantata.patch import decode_body, read_patch
+from gateway.sandbox.kantata.resources import INDEXED, INVOICES, USERS, Resource
+from gateway.sandbox.kantata.store import Clock, Store
+
+API = "/api/v1"
+DEFAULT_SETTINGS: dict[str, Any] = {"latency_ms": 0}
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _include(request: Request) -> list[str]:
+    return parse_include(request.query_params.get("include"))
+
+
+def _index(store: Store, resource: Resource[Any]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        records, meta = select(resource.ordered(store), request.query_params)
+        return JSONResponse(envelope(store, resource, records, _include(request), meta))
+
+    return endpoint
+
+
+def _show(store: Store, resource: Resource[Any]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        record_id = str(request.path_params["id"])
+        record = resource.records(store).get(record_id)
+        if record is None:
+            raise not_found(f"{resource.label} {record_id}")
+        return JSONResponse(envelope(store, resource, [record], _include(request), SINGLE))
+
+    return endpoint
+
+
+def _invoice_routes(store: Store) -> list[BaseRoute]:
+    def answer(request: Request, invoice: Invoice) -> Response:
+        return JSONResponse(envelope(store, INVOICES, [invoice], _include(request), SINGLE))
+
+    async def create(request: Request) -> Response:
+        grant: Grant = request.state.grant
+        patch, errors = read_patch(decode_body(await request.body()), creating=True)
+        return answer(request, store.create_invoice(patch, errors, grant.user_id))
+
+    async def update(request: Request) -> Response:
+        invoice_id = str(request.path_params["id"])
+        store.invoice(invoice_id)
+        patch, errors = read_patch(decode_body(await request.body()))
+        return answer(request, store.update_invoice(invoice_id, patch, errors))
+
+    async def delete(request: Request) -> Response:
+        store.delete_invoice(str(request.path_params["id"]))
+        return Response(status_code=204)
+
+    async def cancel(request: Request) -> Response:
+        return answer(request, store.cancel_invoice(str(request.path_params["id"])))
+
+    return [
+        Route(f"{API}/invoices", create, methods=["POST"]),
+        Route(f"{API}/invoices/{{id:int}}", update, methods=["PUT"]),
+        Route(f"{API}/invoices/{{id:int}}", delete, methods=["DELETE"]),
+        Route(f"{API}/invoices/{{id:int}}/cancel", cancel, methods=["PUT"]),
+    ]
+
+
+def _me(store: Store) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        grant: Grant = request.state.grant
+        user = store.data.users[grant.user_id]
+        return JSONResponse(envelope(store, USERS, [user], _include(request), SINGLE))
+
+    return endpoint
+
+
+def _routes(store: Store) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route(f"{API}/users/me", _me(store), methods=["GET"])]
+    for resource in INDEXED:
+        base = f"{API}/{resource.key}"
+        routes.append(Route(base, _index(store, resource), methods=["GET"]))
+        routes.append(Route(f"{base}/{{id:int}}", _show(store, resource), methods=["GET"]))
+    return routes + _invoice_routes(store)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.to_json(), status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    body = {"errors": [ErrorItem("system", exc.detail).to_json()]}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def build_app(store: Store, settings: Mapping[str, Any]) -> Starlette:
+    """The bare Kantata API over `store`; `settings` is read on every request."""
+    return Starlette(
+        routes=_routes(store),
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(JsonSuffixMiddleware),
+            Middleware(LatencyMiddleware, settings=settings),
+            Middleware(AuthMiddleware),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_kantata_emulator(*, clock: Clock = _utc_now) -> ControlledApp:
+    """A fresh Kantata emulator with its own seeded state, wrapped in the control surface."""
+    store = Store(clock)
+    control = Control()
+    return ControlledApp(
+        build_app(store, control.settings),
+        control,
+        reset=store.reset,
+        default_settings=DEFAULT_SETTINGS,
+    )

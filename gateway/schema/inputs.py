@@ -1,0 +1,155 @@
+"""The neutral update input, and its translation into a neutral patch.
+
+Every field is `Maybe`: absent means "leave unchanged", null means "clear". Whether a
+vendor can clear a field, or has it at all, is the vendor's rule, answered as a typed
+user error rather than a schema error, so one answer can name every problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types.maybe import Some
+
+from gateway import domain
+from gateway.schema.enums import DiscountType, InvoiceVisibility, PaymentGateway
+
+
+@strawberry.input(description="A Kitchen line item; it replaces the whole list when sent.")
+class LineItemInput:
+    title: str
+    description: str | None = None
+    quantity: Decimal | None = strawberry.field(default=None, description="Defaults to 1.")
+    unit_price: Decimal | None = None
+
+
+@strawberry.input
+class DiscountInput:
+    title: str
+    amount: Decimal = strawberry.field(description="Percent for PERCENTAGE, money for FIXED.")
+    type: DiscountType
+
+
+@strawberry.input
+class TaxInput:
+    title: str
+    rate: Decimal = strawberry.field(description="Percent, applied after discounts.")
+
+
+@strawberry.input
+class DueReminderInput:
+    message: strawberry.Maybe[str | None]
+    send_days: strawberry.Maybe[int | None] = strawberry.field(
+        description="Days before (negative) or after the due date."
+    )
+
+
+@strawberry.input(
+    description="Kantata billable records by ID (the IDs LineItem.id returns). Each list sent "
+    "replaces that whole set on the invoice; a list not sent is left as it is."
+)
+class BillablesInput:
+    time_entry_ids: strawberry.Maybe[list[strawberry.ID] | None]
+    expense_ids: strawberry.Maybe[list[strawberry.ID] | None]
+    billing_milestone_ids: strawberry.Maybe[list[strawberry.ID] | None]
+
+
+@strawberry.input(description="Kantata: a link from the invoice to a record in another system.")
+class ExternalReferenceInput:
+    service_name: str
+    service_model: str
+    service_model_ref: str
+    status: strawberry.Maybe[str | None]
+    external_message: strawberry.Maybe[str | None]
+    external_link: strawberry.Maybe[str | None]
+    external_status: strawberry.Maybe[str | None]
+    locked: strawberry.Maybe[bool | None]
+
+
+@strawberry.input(
+    description="A partial update. Omit a field to leave it unchanged; send null to clear it "
+    "where the vendor allows. A field the invoice's vendor cannot store is UNSUPPORTED_FIELD."
+)
+class UpdateInvoiceInput:
+    id: strawberry.ID
+    number: strawberry.Maybe[str | None] = strawberry.field(
+        description="Kantata: digits only (an integer). Kitchen: any text, unique."
+    )
+    title: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
+    issue_date: strawberry.Maybe[dt.date | None]
+    payment_terms_days: strawberry.Maybe[int | None]
+    notes: strawberry.Maybe[str | None]
+    footer: strawberry.Maybe[str | None] = strawberry.field(
+        description="Kitchen only; at most 255 characters."
+    )
+    draft: strawberry.Maybe[bool | None] = strawberry.field(description="Kantata only.")
+    purchase_order: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
+    project_code: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
+    currency: strawberry.Maybe[str | None] = strawberry.field(
+        description="Kitchen only (read-only at Kantata); ISO 4217."
+    )
+    recipient_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description="Kitchen only: the client user's global ID."
+    )
+    language: strawberry.Maybe[str | None] = strawberry.field(
+        description="Kitchen only: a Java locale such as en_US."
+    )
+    visibility: strawberry.Maybe[InvoiceVisibility | None]
+    payment_gateways: strawberry.Maybe[list[PaymentGateway] | None]
+    due_reminder: strawberry.Maybe[DueReminderInput | None]
+    line_items: strawberry.Maybe[list[LineItemInput] | None]
+    discounts: strawberry.Maybe[list[DiscountInput] | None]
+    taxes: strawberry.Maybe[list[TaxInput] | None]
+    billables: strawberry.Maybe[BillablesInput | None]
+    external_reference: strawberry.Maybe[ExternalReferenceInput | None]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _present(obj: object) -> dict[str, Any]:
+    """The Maybe fields the caller sent, by input name, with Some() unwrapped."""
+    return {
+        _camel(f.name): value.value
+        for f in dataclasses.fields(obj)  # type: ignore[arg-type]
+        if isinstance(value := getattr(obj, f.name), Some)
+    }
+
+
+def _neutral(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "lineItems":
+        return [
+            domain.LineItemInput(i.title, i.description, i.quantity, i.unit_price) for i in value
+        ]
+    if name == "discounts":
+        return [domain.DiscountInput(d.title, d.amount, d.type) for d in value]
+    if name == "taxes":
+        return [domain.TaxInput(t.title, t.rate) for t in value]
+    if name == "dueReminder":
+        return domain.DueReminderInput(_present(value))
+    if name == "billables":
+        return domain.BillablesInput(_present(value))
+    if name == "externalReference":
+        values = _present(value)
+        values.update(
+            serviceName=value.service_name,
+            serviceModel=value.service_model,
+            serviceModelRef=value.service_model_ref,
+        )
+        return domain.ExternalReferenceInput(values)
+    if name in {"recipientId"}:
+        return str(value)
+    return value
+
+
+def to_patch(data: UpdateInvoiceInput, native_id: str) -> domain.InvoicePatch:
+    values = {name: _neutral(name, value) for name, value in _present(data).items()}
+    return domain.InvoicePatch(invoice_id=native_id, values=values)

@@ -1,0 +1,225 @@
+"""The Invoice interface and its two vendor types.
+
+Scalar fields are copied once from the neutral invoice; nested objects resolve through the
+request's dataloaders, which the vendor's own answer has usually primed already.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from gateway import domain
+from gateway.context import Context
+from gateway.domain import Need
+from gateway.errors import GatewayError
+from gateway.ids import format_id
+from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
+from gateway.schema.errors import field_error
+from gateway.schema.types import (
+    Discount,
+    DueReminder,
+    ExternalReference,
+    LineItem,
+    Money,
+    TaxItem,
+    User,
+    Workspace,
+)
+
+
+async def _complete(
+    info: Info[Context, None], invoice: domain.Invoice, need: Need
+) -> domain.Invoice:
+    """The invoice again with `need` included, for a selection the plan did not foresee."""
+    loader = info.context.loaders.invoices(invoice.vendor)
+    try:
+        bundle = await loader.load((invoice.vendor_id, frozenset({need})))
+    except GatewayError as exc:
+        raise field_error(exc) from None
+    return bundle.invoice
+
+
+@strawberry.interface(description="An invoice at either vendor, in one vocabulary.")
+class Invoice:
+    id: strawberry.ID = strawberry.field(description="Global ID, e.g. kantata:invoice:101.")
+    vendor: Vendor
+    vendor_id: str = strawberry.field(description="The vendor's own ID.")
+    number: str | None
+    title: str | None
+    status: InvoiceStatus
+    vendor_status: str | None
+    issue_date: dt.date | None
+    due_date: dt.date | None
+    payment_terms_days: int | None
+    currency: str
+    notes: str | None = strawberry.field(description="Notes shown to the client.")
+    total: Money | None = strawberry.field(
+        description="Kitchen's total_amount. Kantata has no invoice total: null there."
+    )
+    balance: Money | None = strawberry.field(
+        description="Left to pay: Kantata's balance; Kitchen's total, or 0 once paid or void."
+    )
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    source: strawberry.Private[domain.Invoice]
+
+    @strawberry.field(description="The user who created the invoice.")
+    async def created_by(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.source, self.source.created_by)
+
+    @strawberry.field(
+        description="Who receives the invoice (Kantata's recipient, Kitchen's client)."
+    )
+    async def recipient(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.source, self.source.recipient)
+
+    @strawberry.field(description="Kantata workspaces covered; always empty for Kitchen.")
+    async def workspaces(self, info: Info[Context, None]) -> list[Workspace]:
+        invoice = self.source
+        if invoice.workspace_ids is None:
+            invoice = await _complete(info, invoice, Need.WORKSPACES)
+        loader = info.context.loaders.workspaces(invoice.vendor)
+        try:
+            found = await loader.load_many(list(invoice.workspace_ids or ()))
+        except GatewayError as exc:
+            raise field_error(exc) from None
+        return [Workspace.of(w) for w in found]
+
+    @strawberry.field
+    async def line_items(self, info: Info[Context, None]) -> list[LineItem]:
+        invoice = self.source
+        if invoice.line_item_ids is None:
+            invoice = await _complete(info, invoice, Need.LINE_ITEMS)
+        loader = info.context.loaders.line_items(invoice.vendor)
+        try:
+            found = await loader.load_many(list(invoice.line_item_ids or ()))
+        except GatewayError as exc:
+            raise field_error(exc) from None
+        return [LineItem.of(item) for item in found]
+
+
+async def _user(
+    info: Info[Context, None], invoice: domain.Invoice, key: domain.UserKey | None
+) -> User | None:
+    if key is None:
+        return None
+    try:
+        user = await info.context.loaders.users(invoice.vendor).load(key)
+    except GatewayError as exc:
+        raise field_error(exc) from None
+    return User.of(user)
+
+
+@strawberry.type(description="A Kantata OX invoice.")
+class KantataInvoice(Invoice):
+    draft: bool
+    purchase_order: str | None
+    project_code: str | None
+    tax_rate: Decimal | None = strawberry.field(description="Percent; read-only at Kantata.")
+
+    @strawberry.field
+    async def external_references(self, info: Info[Context, None]) -> list[ExternalReference]:
+        invoice = self.source
+        details = invoice.details
+        assert isinstance(details, domain.KantataDetails)
+        if details.external_reference_ids is None:
+            invoice = await _complete(info, invoice, Need.EXTERNAL_REFERENCES)
+            details = invoice.details
+            assert isinstance(details, domain.KantataDetails)
+        known = info.context.loaders.external_references
+        return [
+            ExternalReference.of(known[ref_id])
+            for ref_id in _external_ids(details)
+            if ref_id in known
+        ]
+
+
+def _external_ids(details: domain.KantataDetails) -> list[str]:
+    return [
+        format_id(domain.Vendor.KANTATA, "external_reference", native)
+        for native in details.external_reference_ids or ()
+    ]
+
+
+@strawberry.type(description="A Kitchen.co invoice.")
+class KitchenInvoice(Invoice):
+    footer: str | None
+    language: str | None
+    visibility: InvoiceVisibility | None
+    payment_gateways: list[PaymentGateway]
+    discounts: list[Discount]
+    tax_items: list[TaxItem]
+    due_reminder: DueReminder
+    subtotal: Money = strawberry.field(description="Sum of the items, before discounts and taxes.")
+    discount_total: Money
+    tax_total: Money
+    paid_at: dt.datetime | None
+    finalized_at: dt.datetime | None
+
+
+def _common(invoice: domain.Invoice) -> dict[str, object]:
+    return {
+        "id": strawberry.ID(invoice.id),
+        "vendor": invoice.vendor,
+        "vendor_id": invoice.vendor_id,
+        "number": invoice.number,
+        "title": invoice.title,
+        "status": invoice.status,
+        "vendor_status": invoice.vendor_status,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "payment_terms_days": invoice.payment_terms_days,
+        "currency": invoice.currency,
+        "notes": invoice.notes,
+        "total": Money.of(invoice.total),
+        "balance": Money.of(invoice.balance),
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+        "source": invoice,
+    }
+
+
+def _kitchen_id(type_: str, native: str | None) -> strawberry.ID | None:
+    return strawberry.ID(format_id(domain.Vendor.KITCHEN, type_, native)) if native else None
+
+
+def invoice_type(invoice: domain.Invoice) -> Invoice:
+    details = invoice.details
+    if isinstance(details, domain.KantataDetails):
+        return KantataInvoice(
+            **_common(invoice),  # type: ignore[arg-type]
+            draft=details.draft,
+            purchase_order=details.purchase_order,
+            project_code=details.project_code,
+            tax_rate=details.tax_rate,
+        )
+    reminder = details.due_reminder
+    return KitchenInvoice(
+        **_common(invoice),  # type: ignore[arg-type]
+        footer=details.footer,
+        language=details.language,
+        visibility=details.visibility,
+        payment_gateways=list(details.payment_gateways),
+        discounts=[
+            Discount(id=_kitchen_id("discount", d.id), title=d.title, amount=d.amount, type=d.type)
+            for d in details.discounts
+        ],
+        tax_items=[
+            TaxItem(id=_kitchen_id("tax_item", t.id), title=t.title, rate=t.rate)
+            for t in details.tax_items
+        ],
+        due_reminder=DueReminder(
+            message=reminder.message, send_days=reminder.send_days, send_date=reminder.send_date
+        ),
+        subtotal=Money(amount=details.subtotal.amount, currency=details.subtotal.currency),
+        discount_total=Money(
+            amount=details.discount_total.amount, currency=details.discount_total.currency
+        ),
+        tax_total=Money(amount=details.tax_total.amount, currency=details.tax_total.currency),
+        paid_at=details.paid_at,
+        finalized_at=details.finalized_at,
+    )

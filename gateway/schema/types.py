@@ -1,0 +1,118 @@
+"""Small object types shared by both vendors' invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from gateway import domain
+from gateway.schema.enums import DiscountType, LineItemKind
+
+
+@strawberry.type(description="An exact amount of money (the amount is a decimal string).")
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, money: domain.Money | None) -> Money | None:
+        return None if money is None else cls(amount=money.amount, currency=money.currency)
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    name: str | None
+    email: str | None
+
+    @classmethod
+    def of(cls, user: domain.User) -> User:
+        return cls(id=strawberry.ID(user.id), name=user.name, email=user.email)
+
+
+@strawberry.type(description="A Kantata project (workspace) an invoice covers.")
+class Workspace:
+    id: strawberry.ID
+    title: str | None
+
+    @classmethod
+    def of(cls, workspace: domain.Workspace) -> Workspace:
+        return cls(id=strawberry.ID(workspace.id), title=workspace.title)
+
+
+@strawberry.type(
+    description="One billed line. Kantata time entries: quantity is hours, unitPrice the "
+    "hourly rate. Other Kantata kinds have quantity 1. "
+    "Kitchen items: amount = quantity x unitPrice."
+)
+class LineItem:
+    id: strawberry.ID
+    kind: LineItemKind
+    title: str | None
+    description: str | None
+    quantity: Decimal
+    unit_price: Money
+    amount: Money
+
+    @classmethod
+    def of(cls, item: domain.LineItem) -> LineItem:
+        return cls(
+            id=strawberry.ID(item.id),
+            kind=item.kind,
+            title=item.title,
+            description=item.description,
+            quantity=item.quantity,
+            unit_price=Money(amount=item.unit_price.amount, currency=item.unit_price.currency),
+            amount=Money(amount=item.amount.amount, currency=item.amount.currency),
+        )
+
+
+@strawberry.type(description="A Kantata link between an invoice and a record elsewhere.")
+class ExternalReference:
+    id: strawberry.ID
+    service_name: str | None
+    service_model: str | None
+    service_model_ref: str | None
+    status: str | None
+    external_message: str | None
+    external_link: str | None
+    external_status: str | None
+    locked: bool | None
+
+    @classmethod
+    def of(cls, ref: domain.ExternalReference) -> ExternalReference:
+        return cls(
+            id=strawberry.ID(ref.id),
+            service_name=ref.service_name,
+            service_model=ref.service_model,
+            service_model_ref=ref.service_model_ref,
+            status=ref.status,
+            external_message=ref.external_message,
+            external_link=ref.external_link,
+            external_status=ref.external_status,
+            locked=ref.locked,
+        )
+
+
+@strawberry.type(description="A Kitchen discount: a percentage of the subtotal, or a fixed amount.")
+class Discount:
+    id: strawberry.ID | None
+    title: str | None
+    amount: Decimal
+    type: DiscountType | None
+
+
+@strawberry.type(description="A Kitchen tax line: a percentage applied after discounts.")
+class TaxItem:
+    id: strawberry.ID | None
+    title: str | None
+    rate: Decimal
+
+
+@strawberry.type
+class DueReminder:
+    message: str | None
+    send_days: int | None
+    send_date: dt.date | None

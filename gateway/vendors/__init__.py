@@ -1,0 +1,1 @@
+"""Vendor adapters. Nothing in here imports the GraphQL layer."""

@@ -1,0 +1,83 @@
+"""Builds a vendor client for one request: the app's pooled HTTP client plus the caller's
+credentials. This is the only module that knows every vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from gateway.credentials import Credentials
+from gateway.domain import Vendor, VendorClient
+from gateway.errors import ErrorCode, GatewayError
+from gateway.settings import WORKSPACE_SLUG, Settings
+from gateway.vendors.http import Upstream
+from gateway.vendors.kantata import translate as kantata
+from gateway.vendors.kantata.client import KantataClient
+from gateway.vendors.kitchen import translate as kitchen
+from gateway.vendors.kitchen.client import KitchenClient
+
+
+def http_clients(settings: Settings) -> dict[Vendor, httpx.AsyncClient]:
+    """One pooled client per vendor; the app's lifespan opens and closes them."""
+    timeout = httpx.Timeout(settings.upstream_timeout, connect=min(settings.upstream_timeout, 10))
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+    return {
+        vendor: httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+        for vendor in Vendor
+    }
+
+
+def _missing(what: str, header: str) -> GatewayError:
+    return GatewayError.one(
+        ErrorCode.UNAUTHENTICATED,
+        f"no {what} is configured for this gateway; send the {header} header",
+    )
+
+
+def vendor_client(
+    vendor: Vendor,
+    settings: Settings,
+    http: Mapping[Vendor, httpx.AsyncClient],
+    credentials: Credentials,
+) -> VendorClient:
+    if vendor is Vendor.KANTATA:
+        if not credentials.kantata_token:
+            raise _missing("Kantata token", "X-Kantata-Token")
+        return KantataClient(
+            Upstream(
+                http[vendor],
+                vendor_label=kantata.LABEL,
+                base_url=settings.kantata_base_url,
+                headers={
+                    "Authorization": f"Bearer {credentials.kantata_token}",
+                    "Accept": "application/json",
+                },
+                read_errors=kantata.error_messages,
+                map_field=kantata.vendor_field_path,
+            )
+        )
+    if not credentials.kitchen_token:
+        raise _missing("Kitchen API key", "X-Kitchen-Token")
+    workspace = credentials.kitchen_workspace
+    if not workspace:
+        raise _missing("Kitchen workspace", "X-Kitchen-Workspace")
+    if not WORKSPACE_SLUG.match(workspace):
+        raise GatewayError.one(
+            ErrorCode.INVALID_INPUT,
+            "the Kitchen workspace must match ^[a-z0-9][a-z0-9-]{0,62}$",
+        )
+    return KitchenClient(
+        Upstream(
+            http[vendor],
+            vendor_label=kitchen.LABEL,
+            base_url=settings.kitchen_base_url.replace("{workspace}", workspace),
+            headers={
+                "Authorization": f"Bearer {credentials.kitchen_token}",
+                "Accept": "application/json",
+                "X-Requested-With": "XMLHttpRequest",
+            },
+            read_errors=kitchen.error_messages,
+            map_field=kitchen.vendor_field_path,
+        )
+    )

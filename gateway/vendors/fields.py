@@ -1,0 +1,169 @@
+"""Field rules: how one neutral input field becomes part of a vendor's request body.
+
+Each vendor keeps one table of rules; the table is the single source for what the vendor
+accepts. A neutral field with no rule is unsupported by that vendor, and is named as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from gateway.currency import is_currency
+from gateway.errors import ErrorCode, Path, ProblemCollector
+from gateway.ids import InvalidId, parse_id
+
+
+class Invalid(ValueError):
+    """A value a vendor cannot take; `at` extends the field's path (list index, sub-field)."""
+
+    def __init__(self, message: str, at: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.at = tuple(at)
+
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """`write` turns a present, non-null value into body entries (or raises Invalid).
+    `clear` is what an explicit null sends; None means the vendor cannot clear the field."""
+
+    vendor_keys: tuple[str, ...]
+    write: Callable[[Any], Body]
+    clear: Body | None = None
+    limits: Mapping[str, Any] = field(default_factory=dict)
+
+
+def translate(values: Mapping[str, Any], rules: Mapping[str, FieldRule], vendor_label: str) -> Body:
+    """Every field the caller sent, translated; every problem named at once."""
+    problems = ProblemCollector()
+    body: Body = {}
+    for name, value in values.items():
+        path: Path = ("input", name)
+        rule = rules.get(name)
+        if rule is None:
+            problems.add(
+                ErrorCode.UNSUPPORTED_FIELD, f"{vendor_label} invoices have no {name}", path
+            )
+            continue
+        if value is None:
+            if rule.clear is None:
+                problems.invalid(path, f"{name} cannot be cleared on {vendor_label}")
+            else:
+                body.update(rule.clear)
+            continue
+        try:
+            body.update(rule.write(value))
+        except Invalid as exc:
+            problems.invalid(path + exc.at, exc.message)
+    problems.raise_if_any()
+    return body
+
+
+def field_paths(rules: Mapping[str, FieldRule]) -> dict[str, Path]:
+    """Vendor key -> neutral input path, for mapping vendor validation errors back."""
+    return {key: ("input", name) for name, rule in rules.items() for key in rule.vendor_keys}
+
+
+# --- rules shared by the vendors ----------------------------------------------------------
+
+
+def text(key: str, *, max_length: int | None = None, clearable: bool = True) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, str):
+            raise Invalid("must be a string")
+        if max_length is not None and len(value) > max_length:
+            raise Invalid(f"must be at most {max_length} characters (got {len(value)})")
+        return {key: value}
+
+    limits: dict[str, Any] = {"maxLength": max_length} if max_length is not None else {}
+    return FieldRule((key,), write, {key: None} if clearable else None, limits)
+
+
+def non_empty_text(key: str, *, max_length: int) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid("must not be empty")
+        if len(value) > max_length:
+            raise Invalid(f"must be at most {max_length} characters (got {len(value)})")
+        return {key: value}
+
+    return FieldRule((key,), write, None, {"maxLength": max_length})
+
+
+def date(key: str, *, clearable: bool) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise Invalid("must be a date (YYYY-MM-DD)")
+        return {key: value.isoformat()}
+
+    return FieldRule((key,), write, {key: None} if clearable else None)
+
+
+def integer(key: str, *, minimum: int, maximum: int, clearable: bool) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Invalid("must be an integer")
+        if not minimum <= value <= maximum:
+            raise Invalid(f"must be between {minimum} and {maximum}")
+        return {key: value}
+
+    limits = {"min": minimum, "max": maximum}
+    return FieldRule((key,), write, {key: None} if clearable else None, limits)
+
+
+def boolean(key: str) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, bool):
+            raise Invalid("must be true or false")
+        return {key: value}
+
+    return FieldRule((key,), write)
+
+
+def choice(key: str, enum_type: type[enum.Enum]) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, enum_type):
+            raise Invalid(f"must be one of {', '.join(m.name for m in enum_type)}")
+        return {key: value.value}
+
+    return FieldRule((key,), write, None, {"values": [m.name for m in enum_type]})
+
+
+def currency(key: str) -> FieldRule:
+    def write(value: Any) -> Body:
+        if not isinstance(value, str) or not is_currency(value):
+            raise Invalid(f"{value!r} is not an ISO 4217 currency code")
+        return {key: value}
+
+    return FieldRule((key,), write, None, {"format": "ISO 4217"})
+
+
+JAVA_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+def native_id(value: Any, expected_type: str, vendor_name: str, at: Sequence[str] = ()) -> str:
+    """The native part of a global ID, checked for the vendor and type."""
+    if not isinstance(value, str):
+        raise Invalid("must be an ID", at)
+    try:
+        gid = parse_id(value, expected_type)
+    except InvalidId as exc:
+        raise Invalid(str(exc), at) from None
+    if gid.vendor.value != vendor_name:
+        raise Invalid(f"{value!r} is not a {vendor_name.title()} ID", at)
+    return gid.native
+
+
+def finite_decimal(value: Any, at: Sequence[str]) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise Invalid("must be a finite decimal number", at)
+    return value

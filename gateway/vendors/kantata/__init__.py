@@ -1,0 +1,1 @@
+"""Kantata OX: translation (pure) and the HTTP client."""

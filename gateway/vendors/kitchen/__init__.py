@@ -1,0 +1,1 @@
+"""Kitchen.co: translation (pure) and the HTTP client."""

@@ -1,0 +1,68 @@
+"""One gateway on the sandbox, served on a loopback port for the whole session; every test
+starts from freshly seeded emulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.server import free_port, serve
+
+
+class Gateway:
+    """A caller of the running gateway, with a view into the sandbox behind it."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.http = client
+
+    def post(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        response = self.http.post("/graphql", json={"query": query, "variables": variables}, **kw)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body
+
+    def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        body = self.post(query, variables, **kw)
+        assert "errors" not in body, body
+        return body["data"]
+
+    def requests(self, vendor: str) -> list[dict[str, Any]]:
+        """What the vendor's emulator received since the test began."""
+        response = self.http.get(f"/sandbox/{vendor}/_control/requests")
+        response.raise_for_status()
+        return list(response.json())
+
+    def forget_requests(self) -> None:
+        for vendor in ("kantata", "kitchen"):
+            self.http.delete(f"/sandbox/{vendor}/_control/requests").raise_for_status()
+
+    def fault(self, vendor: str, **spec: Any) -> None:
+        self.http.post(f"/sandbox/{vendor}/_control/faults", json=spec).raise_for_status()
+
+    def settings(self, vendor: str, **values: Any) -> None:
+        self.http.patch(f"/sandbox/{vendor}/_control/settings", json=values).raise_for_status()
+
+    def reset(self) -> None:
+        for vendor in ("kantata", "kitchen"):
+            self.http.post(f"/sandbox/{vendor}/_control/reset").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def gateway_url() -> Iterator[str]:
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    with serve(create_app(Settings(sandbox=True), sandbox_origin=origin), port=port) as url:
+        yield url
+
+
+@pytest.fixture
+def gw(gateway_url: str) -> Iterator[Gateway]:
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        gateway = Gateway(client)
+        gateway.reset()
+        yield gateway

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.credentials import credentials_for
+from gateway.settings import (
+    DEFAULT_KANTATA_BASE_URL,
+    DEFAULT_KITCHEN_BASE_URL,
+    Settings,
+    SettingsError,
+)
+
+
+def test_defaults_start_on_the_sandbox() -> None:
+    settings = Settings.from_env({})
+    assert settings.kantata_base_url == DEFAULT_KANTATA_BASE_URL
+    assert settings.kitchen_base_url == DEFAULT_KITCHEN_BASE_URL
+    assert settings.upstream_timeout == 30.0
+    assert settings.sandbox_enabled
+
+
+@pytest.mark.parametrize(
+    ("environ", "sandbox"),
+    [
+        ({"KANTATA_TOKEN": "k"}, False),
+        ({"KITCHEN_TOKEN": "k"}, False),
+        ({"KANTATA_TOKEN": "k", "GATEWAY_SANDBOX": "true"}, True),
+        ({"GATEWAY_SANDBOX": "false"}, False),
+        ({"GATEWAY_SANDBOX": "TRUE"}, True),
+        ({"KANTATA_TOKEN": "   "}, True),
+    ],
+)
+def test_sandbox_is_on_exactly_when_no_token_is_configured(
+    environ: dict[str, str], sandbox: bool
+) -> None:
+    assert Settings.from_env(environ).sandbox_enabled is sandbox
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"GATEWAY_SANDBOX": "maybe"},
+        {"GATEWAY_UPSTREAM_TIMEOUT": "soon"},
+        {"GATEWAY_UPSTREAM_TIMEOUT": "0"},
+        {"KITCHEN_WORKSPACE": "Evil.example.com"},
+        {"KITCHEN_WORKSPACE": "-leading-hyphen"},
+    ],
+)
+def test_bad_settings_are_refused_at_start(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ)
+
+
+def test_secrets_never_show_in_a_repr() -> None:
+    settings = Settings.from_env({"KANTATA_TOKEN": "kan-secret-1", "KITCHEN_TOKEN": "kit-secret-2"})
+    credentials = credentials_for(settings, {"x-kantata-token": "caller-secret-3"})
+    for text in (repr(settings), str(settings), repr(credentials)):
+        for secret in ("kan-secret-1", "kit-secret-2", "caller-secret-3"):
+            assert secret not in text
+
+
+def test_request_headers_override_configured_credentials() -> None:
+    settings = Settings.from_env(
+        {"KANTATA_TOKEN": "a", "KITCHEN_TOKEN": "b", "KITCHEN_WORKSPACE": "demo"}
+    )
+    mine = credentials_for(settings, {"x-kantata-token": "c", "x-kitchen-workspace": "acme"})
+    assert (mine.kantata_token, mine.kitchen_token, mine.kitchen_workspace) == ("c", "b", "acme")
+    assert credentials_for(settings, {}).kantata_token == "a"
