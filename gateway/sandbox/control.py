@@ -3,7 +3,8 @@
 Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
 
 - `GET /_control/requests`: the requests the emulator received, oldest first, as
-  `[{"method", "path", "query", "body"}]` (the `Authorization` header is never recorded).
+  `[{"method", "path", "query", "headers", "body"}]`; header names are lower case and the
+  `Authorization` and `Cookie` headers are never recorded.
   `DELETE /_control/requests` forgets them. Tests count upstream calls with this.
 - `POST /_control/faults`: queue a fault, body
   `{"method": "PUT", "path": "^/api/v1/invoices/101", "status": 503, "body": "...",
@@ -23,7 +24,6 @@ Requests to `/_control/` are neither recorded nor subject to faults.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -75,11 +75,15 @@ class Fault:
         )
 
 
+_UNRECORDED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+
+
 @dataclass
 class RecordedRequest:
     method: str
     path: str
     query: str
+    headers: dict[str, str]
     body: str
 
 
@@ -141,7 +145,7 @@ class ControlledApp:
                 return Response(status_code=204)
             try:
                 control.faults.append(Fault.from_json(await request.json()))
-            except (ValueError, TypeError, re.error) as exc:
+            except (ValueError, TypeError, KeyError, re.error) as exc:
                 return JSONResponse({"message": str(exc)}, status_code=400)
             return Response(status_code=204)
 
@@ -151,12 +155,13 @@ class ControlledApp:
 
         async def settings(request: Request) -> Response:
             if request.method == "PATCH":
-                patch = await request.json()
-                unknown = set(patch) - set(self._default_settings)
-                if unknown:
-                    return JSONResponse(
-                        {"message": f"unknown settings: {sorted(unknown)}"}, status_code=400
-                    )
+                try:
+                    patch = await request.json()
+                except ValueError:
+                    return JSONResponse({"message": "the body is not JSON"}, status_code=400)
+                problem = self._check_settings(patch)
+                if problem:
+                    return JSONResponse({"message": problem}, status_code=400)
                 control.settings.update(patch)
             return JSONResponse(control.settings)
 
@@ -166,6 +171,19 @@ class ControlledApp:
             Route("/reset", reset, methods=["POST"]),
             Route("/settings", settings, methods=["GET", "PATCH"]),
         ]
+
+    def _check_settings(self, patch: Any) -> str | None:
+        if not isinstance(patch, dict):
+            return "settings are a JSON object"
+        unknown = set(patch) - set(self._default_settings)
+        if unknown:
+            return f"unknown settings: {sorted(unknown)}"
+        for key, value in patch.items():
+            expected = type(self._default_settings[key])
+            # A JSON string "false" must not pass for the boolean false.
+            if type(value) is not expected and not (expected is float and type(value) is int):
+                return f"{key} must be a {expected.__name__}"
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,6 +203,11 @@ class ControlledApp:
                 method=method,
                 path=path,
                 query=scope.get("query_string", b"").decode("latin-1"),
+                headers={
+                    name.decode("latin-1"): value.decode("latin-1")
+                    for name, value in scope.get("headers", [])
+                    if name.decode("latin-1").lower() not in _UNRECORDED_HEADERS
+                },
                 body=body.decode("utf-8", "replace"),
             )
         )
@@ -232,8 +255,3 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def json_body(text: str) -> Any:
-    """Parse a recorded body (tests use this to read what the gateway sent)."""
-    return json.loads(text) if text else None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 from strawberry.types import Info
 
 from gateway import domain
@@ -29,6 +31,8 @@ from gateway.schema.types import (
     User,
     Workspace,
 )
+
+T = TypeVar("T")
 
 
 async def _complete(
@@ -83,11 +87,7 @@ class Invoice:
         if invoice.workspace_ids is None:
             invoice = await _complete(info, invoice, Need.WORKSPACES)
         loader = info.context.loaders.workspaces(invoice.vendor)
-        try:
-            found = await loader.load_many(list(invoice.workspace_ids or ()))
-        except GatewayError as exc:
-            raise field_error(exc) from None
-        return [Workspace.of(w) for w in found]
+        return [Workspace.of(w) for w in await _load_all(loader, invoice.workspace_ids)]
 
     @strawberry.field
     async def line_items(self, info: Info[Context, None]) -> list[LineItem]:
@@ -95,11 +95,14 @@ class Invoice:
         if invoice.line_item_ids is None:
             invoice = await _complete(info, invoice, Need.LINE_ITEMS)
         loader = info.context.loaders.line_items(invoice.vendor)
-        try:
-            found = await loader.load_many(list(invoice.line_item_ids or ()))
-        except GatewayError as exc:
-            raise field_error(exc) from None
-        return [LineItem.of(item) for item in found]
+        return [LineItem.of(item) for item in await _load_all(loader, invoice.line_item_ids)]
+
+
+async def _load_all(loader: DataLoader[str, T], keys: tuple[str, ...] | None) -> list[T]:
+    try:
+        return list(await loader.load_many(list(keys or ())))
+    except GatewayError as exc:
+        raise field_error(exc) from None
 
 
 async def _user(

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from gateway.domain import VendorRequest
 from gateway.errors import ErrorCode, GatewayError, Problem
 
 T = TypeVar("T")
@@ -63,6 +64,11 @@ class Upstream:
 
     def url(self, path: str) -> str:
         return f"{self._base_url}{path}"
+
+    async def send(self, request: VendorRequest) -> Any:
+        return await self.request(
+            request.method, request.path, params=request.params, body=request.body
+        )
 
     async def request(
         self,

@@ -154,3 +154,17 @@ def test_two_selections_of_one_invoice_cost_one_call_each_never_one_per_object(g
     data = gw.data(query, {"id": KANTATA_DRAFT})
     assert len(data["again"]["lineItems"]) == 5
     assert len(gw.requests("kantata")) == 2  # one per distinct include set
+
+
+def test_vendor_requests_carry_the_documented_headers_and_no_caller_secret(gw: Gateway) -> None:
+    gw.data(READ, {"id": KITCHEN_DRAFT})
+    gw.data(READ, {"id": KANTATA_DRAFT})
+    kitchen, kantata = gw.requests("kitchen")[0], gw.requests("kantata")[0]
+    assert kitchen["headers"]["accept"] == "application/json"
+    assert kitchen["headers"]["x-requested-with"] == "XMLHttpRequest"
+    assert kantata["headers"]["accept"] == "application/json"
+    for recorded in (kitchen, kantata):
+        assert not any(
+            name.startswith("x-kantata") or name.startswith("x-kitchen")
+            for name in recorded["headers"]
+        )

@@ -41,9 +41,7 @@ class KantataClient:
         )
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:
-        envelope = await self._upstream.request(
-            request.method, request.path, params=request.params, body=request.body
-        )
+        envelope = await self._upstream.send(request)
         return guarded(translate.LABEL, lambda: translate.bundle_from_envelope(envelope, native_id))
 
     async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle:

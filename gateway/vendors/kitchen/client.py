@@ -43,9 +43,7 @@ class KitchenClient:
         )
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:
-        record = await self._upstream.request(
-            request.method, request.path, params=request.params, body=request.body
-        )
+        record = await self._upstream.send(request)
         return guarded(translate.LABEL, lambda: translate.bundle_from_record(record))
 
     async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle:

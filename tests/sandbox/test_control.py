@@ -1,0 +1,83 @@
+"""The sandbox-only control surface shared by both emulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from gateway.sandbox import create_sandbox_app
+from tests.server import serve
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[httpx.Client]:
+    with serve(create_sandbox_app()) as url, httpx.Client(base_url=url) as client:
+        yield client
+
+
+@pytest.fixture
+def kitchen(sandbox: httpx.Client) -> httpx.Client:
+    sandbox.post("/kitchen/_control/reset").raise_for_status()
+    return sandbox
+
+
+def test_requests_are_recorded_without_secrets(kitchen: httpx.Client) -> None:
+    kitchen.get(
+        "/kitchen/demo/api/members",
+        params={"name": "maya"},
+        headers={
+            "Authorization": "Bearer sandbox-kitchen-key",
+            "X-Requested-With": "XMLHttpRequest",
+        },
+    )
+    [recorded] = kitchen.get("/kitchen/_control/requests").json()
+    assert (recorded["method"], recorded["path"], recorded["query"]) == (
+        "GET",
+        "/demo/api/members",
+        "name=maya",
+    )
+    assert recorded["headers"]["x-requested-with"] == "XMLHttpRequest"
+    assert "authorization" not in recorded["headers"]
+    assert "sandbox-kitchen-key" not in str(recorded)
+
+
+def test_a_fault_applies_as_many_times_as_asked(kitchen: httpx.Client) -> None:
+    fault = {"method": "GET", "path": "^/demo/api/members", "status": 503, "times": 2}
+    kitchen.post("/kitchen/_control/faults", json=fault).raise_for_status()
+    json_only = {"Accept": "application/json"}
+    statuses = [
+        kitchen.get("/kitchen/demo/api/members", headers=json_only).status_code for _ in range(3)
+    ]
+    assert statuses == [503, 503, 401]  # then the emulator itself answers (no key sent)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/kitchen/_control/faults", b"{not json"),
+        ("/kitchen/_control/faults", b'{"status": 99}'),
+        ("/kitchen/_control/faults", b'{"colour": "red"}'),
+        ("/kitchen/_control/faults", b'{"path": "("}'),
+    ],
+)
+def test_bad_faults_are_400(kitchen: httpx.Client, path: str, body: bytes) -> None:
+    assert kitchen.post(path, content=body).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"honour_expand": "false"}', b'{"colour": true}'],
+)
+def test_bad_settings_are_400_and_change_nothing(kitchen: httpx.Client, body: bytes) -> None:
+    assert kitchen.patch("/kitchen/_control/settings", content=body).status_code == 400
+    assert kitchen.get("/kitchen/_control/settings").json() == {"honour_expand": True}
+
+
+def test_settings_change_and_reset(kitchen: httpx.Client) -> None:
+    assert kitchen.patch("/kitchen/_control/settings", json={"honour_expand": False}).json() == {
+        "honour_expand": False
+    }
+    kitchen.post("/kitchen/_control/reset").raise_for_status()
+    assert kitchen.get("/kitchen/_control/settings").json() == {"honour_expand": True}
