@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every upstream URL at INFO; the access log already tells what was asked.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     if args.command == "sandbox":
         from starlette.applications import Starlette

@@ -33,7 +33,7 @@ class Query:
     async def invoice(self, info: Info[Context, None], id: strawberry.ID) -> Invoice | None:
         try:
             gid = _invoice_id(id, ("id",))
-            needs = planning.invoice_needs(info.selected_fields[0].selections)
+            needs = planning.invoice_needs(planning.below(info.selected_fields))
             bundle = await info.context.loaders.invoices(gid.vendor).load((gid.native, needs))
         except GatewayError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
@@ -53,7 +53,7 @@ class Mutation:
     ) -> UpdateInvoicePayload:
         try:
             gid = _invoice_id(input.id, ("input", "id"))
-            selections = planning.children(info.selected_fields[0].selections, "invoice")
+            selections = planning.children(planning.below(info.selected_fields), "invoice")
             client = info.context.client(gid.vendor)
             request = client.build_update(
                 to_patch(input, gid.native), planning.invoice_needs(selections)

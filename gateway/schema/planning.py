@@ -40,6 +40,12 @@ def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
             yield from _fields(selection.selections)
 
 
+def below(fields: Sequence[Selection]) -> list[Selection]:
+    """What is selected under a field; GraphQL merges repeated fields of one response key,
+    so a root field may come as several nodes whose selections all count."""
+    return [s for field in fields if isinstance(field, SelectedField) for s in field.selections]
+
+
 def children(selections: Sequence[Selection], name: str) -> list[Selection]:
     """The selections under every active field called `name` (aliases included)."""
     return [s for field in _fields(selections) if field.name == name for s in field.selections]

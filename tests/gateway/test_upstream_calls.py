@@ -168,3 +168,15 @@ def test_vendor_requests_carry_the_documented_headers_and_no_caller_secret(gw: G
             name.startswith("x-kantata") or name.startswith("x-kitchen")
             for name in recorded["headers"]
         )
+
+
+def test_a_repeated_root_field_plans_for_every_copy(gw: Gateway) -> None:
+    query = """query($id: ID!) {
+      invoice(id: $id) { id }
+      invoice(id: $id) { createdBy { name } lineItems { id } }
+    }"""
+    data = gw.data(query, {"id": KANTATA_DRAFT})
+    assert data["invoice"]["createdBy"]["name"] and len(data["invoice"]["lineItems"]) == 5
+    calls = gw.requests("kantata")
+    assert len(calls) == 1
+    assert {"user", "time_entries"} <= includes(calls[0])
