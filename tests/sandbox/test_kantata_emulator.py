@@ -23,6 +23,11 @@ ALL_INCLUDES = (
     "recipient,time_entries,user,workspaces"
 )
 INDEX_KEYS = ("invoices", "users", "workspaces", "time_entries", "expenses", "billing_milestones")
+SEEDED = 63  # invoices in the seed: the six anchors and 57 generated ones ("201"-"257")
+ANCHORS = ["106", "101", "105", "104", "102", "103"]  # newest first; all generated are older
+LINE_IDS = {"time_entries": "time_entry_ids", "expenses": "expense_ids",
+            "fixed_fee_items": "fixed_fee_item_ids", "additional_items": "additional_item_ids",
+            "billing_milestones": "billing_milestone_ids"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +152,48 @@ def test_every_id_in_a_response_is_a_string(api: httpx.Client) -> None:
                         assert all(isinstance(v, str) for v in value), (key, name)
 
 
+def test_a_page_of_50_comes_with_its_users_workspaces_and_lines(api: httpx.Client) -> None:
+    data = api.get("/invoices", params={"per_page": 50, "include": ALL_INCLUDES}).json()
+    invoices = [data["invoices"][r["id"]] for r in data["results"]]
+    assert len(invoices) == 50
+    for shown in invoices:
+        assert sum(len(shown[ids]) for ids in LINE_IDS.values()) >= 1, shown["id"]
+        assert shown["user_id"] in data["users"]
+        assert shown["recipient_id"] is None or shown["recipient_id"] in data["users"]
+        assert set(shown["workspace_ids"]) <= set(data["workspaces"])
+    assert len({i["user_id"] for i in invoices}) >= 3
+    assert len({i["recipient_id"] for i in invoices if i["recipient_id"]}) >= 5
+    assert sum(i["recipient_id"] is None for i in invoices) >= 3
+    assert len({w for i in invoices for w in i["workspace_ids"]}) >= 8
+    assert {i["status"] for i in invoices} == {"new", "accepted payment", "cancelled"}
+    assert sum(i["draft"] for i in invoices) >= 4
+    currencies = [i["currency"] for i in invoices]
+    assert currencies.count("USD") > currencies.count("EUR") > currencies.count("JPY") > 0
+    assert len({i["created_at"] for i in invoices}) >= 45
+    assert len({i["updated_at"] for i in invoices}) >= 45
+
+
+def test_every_seeded_record_fits_its_one_invoice(api: httpx.Client) -> None:
+    data = api.get("/invoices", params={"per_page": 200, "include": ALL_INCLUDES}).json()
+    assert len(data["results"]) == SEEDED
+    holder: dict[tuple[str, str], str] = {}
+    for invoice_id, shown in data["invoices"].items():
+        base_unit = {"USD": 100, "EUR": 100, "JPY": 1}[shown["currency"]]
+        assert shown["currency_base_unit"] == base_unit
+        for workspace_id in shown["workspace_ids"]:
+            assert data["workspaces"][workspace_id]["currency"] == shown["currency"]
+        for kind, ids_field in LINE_IDS.items():
+            for record_id in shown[ids_field]:
+                record = data[kind][record_id]
+                assert record["currency"] == shown["currency"], (invoice_id, kind, record_id)
+                assert record["workspace_id"] in shown["workspace_ids"], (invoice_id, record_id)
+                assert holder.setdefault((kind, record_id), invoice_id) == invoice_id
+    generated = [i for i in data["invoices"].values() if int(i["id"]) >= 201]
+    assert max(i["invoice_date"] for i in generated) < "2024-12-20"  # older than "103"
+    numbers = [i["user_invoice_number"] for i in data["invoices"].values()]
+    assert max(numbers) == 18  # so POST still numbers the next one 19
+
+
 # Includes.
 
 
@@ -188,7 +235,7 @@ def test_ids_arrays_only_when_included(api: httpx.Client) -> None:
 
 
 def test_include_on_an_index_merges_related_records(api: httpx.Client) -> None:
-    data = api.get("/invoices", params={"include": "recipient"}).json()
+    data = api.get("/invoices", params={"include": "recipient", "only": ",".join(ANCHORS)}).json()
     assert set(data["users"]) == {"8", "11", "12"}
 
 
@@ -218,13 +265,11 @@ def test_only(api: httpx.Client, path: str, only: str, expected: list[str]) -> N
 @pytest.mark.parametrize(
     ("params", "ids", "meta"),
     [
-        ({}, ["106", "101", "105", "104", "102", "103"], (6, 1, 1, 20)),
-        ({"per_page": "4"}, ["106", "101", "105", "104"], (6, 2, 1, 4)),
-        ({"per_page": "4", "page": "2"}, ["102", "103"], (6, 2, 2, 4)),
-        ({"per_page": "4", "page": "3"}, [], (6, 2, 3, 4)),
-        ({"per_page": "5", "page": "2"}, ["103"], (6, 2, 2, 5)),
-        ({"per_page": "500"}, ["106", "101", "105", "104", "102", "103"], (6, 1, 1, 200)),
-        ({"per_page": "0", "page": "x"}, ["106", "101", "105", "104", "102", "103"], (6, 1, 1, 20)),
+        ({"per_page": "4"}, ANCHORS[:4], (SEEDED, 16, 1, 4)),
+        ({"per_page": "4", "page": "2"}, ["102", "103", "257", "256"], (SEEDED, 16, 2, 4)),
+        ({"per_page": "4", "page": "16"}, ["203", "202", "201"], (SEEDED, 16, 16, 4)),
+        ({"per_page": "4", "page": "17"}, [], (SEEDED, 16, 17, 4)),
+        ({"per_page": "31", "page": "3"}, ["201"], (SEEDED, 3, 3, 31)),
     ],
 )
 def test_pagination(
@@ -235,6 +280,35 @@ def test_pagination(
     assert list(data["invoices"]) == ids
     got = data["meta"]
     assert (got["count"], got["page_count"], got["page_number"], got["page_size"]) == meta
+
+
+@pytest.mark.parametrize(
+    ("params", "length", "meta"),
+    [
+        ({}, 20, (SEEDED, 4, 1, 20)),
+        ({"per_page": "50"}, 50, (SEEDED, 2, 1, 50)),
+        ({"per_page": "50", "page": "2"}, SEEDED - 50, (SEEDED, 2, 2, 50)),
+        ({"per_page": "500"}, SEEDED, (SEEDED, 1, 1, 200)),
+        ({"per_page": "0", "page": "x"}, 20, (SEEDED, 4, 1, 20)),
+    ],
+)
+def test_pagination_of_long_pages(
+    api: httpx.Client, params: dict[str, str], length: int, meta: tuple[int, ...]
+) -> None:
+    data = api.get("/invoices", params=params).json()
+    ids = [r["id"] for r in data["results"]]
+    assert len(ids) == len(set(ids)) == length
+    if params.get("page") != "2":
+        assert ids[:6] == ANCHORS
+    got = data["meta"]
+    assert (got["count"], got["page_count"], got["page_number"], got["page_size"]) == meta
+
+
+def test_invoices_are_newest_first_then_highest_id(api: httpx.Client) -> None:
+    shown = api.get("/invoices", params={"per_page": 200}).json()["invoices"]
+    keys = [(v["invoice_date"], int(k)) for k, v in shown.items()]
+    assert keys == sorted(keys, reverse=True)
+    assert len(keys) == SEEDED
 
 
 @pytest.mark.parametrize("key", INDEX_KEYS)
@@ -261,6 +335,120 @@ def test_json_suffix_on_writes(api: httpx.Client) -> None:
     assert put(api, "101.json", {"message": "via suffix"}).status_code == 200
     assert api.put("/invoices/102/cancel.json").status_code == 200
     assert invoice(api, "101")["message"] == "via suffix"
+
+
+# Time filters on /invoices.
+
+LATEST_CREATED = ["106", "101", "105", "104", "102"]  # created after "103" (2024-12-20 09:00Z)
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        ("2024-12-20T09:00:00Z", LATEST_CREATED),
+        ("2024-12-20T08:59:59Z", [*LATEST_CREATED, "103"]),
+        ("2024-12-20T10:00:00+01:00", LATEST_CREATED),
+        ("2024-12-20T09:00:00.000001+00:00", LATEST_CREATED),
+        ("2024-12-20T09:00:00", LATEST_CREATED),  # no offset: UTC
+        ("2024-12-20", [*LATEST_CREATED, "103"]),  # a date: midnight
+        ("2025-03-10T09:00:00Z", []),
+    ],
+)
+def test_created_after_is_strict(api: httpx.Client, value: str, ids: list[str]) -> None:
+    data = api.get("/invoices", params={"created_after": value}).json()
+    assert [r["id"] for r in data["results"]] == ids
+    assert data["count"] == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("params", "ids", "meta"),
+    [
+        ({"created_after": "2024-12-20T09:00:00Z", "per_page": "2"}, ["106", "101"],
+         (5, 3, 1, 2)),
+        ({"created_after": "2024-12-20T09:00:00Z", "per_page": "2", "page": "3"}, ["102"],
+         (5, 3, 3, 2)),
+        ({"created_after": "2024-12-20T09:00:00Z", "per_page": "2", "page": "4"}, [],
+         (5, 3, 4, 2)),
+        ({"created_before": "2022-07-01T00:00:00Z", "per_page": "5", "page": "3"},
+         ["204", "203", "202", "201"], (14, 3, 3, 5)),
+        ({"created_before": "2022-01-31T09:00:00Z"}, [], (0, 0, 1, 20)),
+        ({"created_before": "2022-01-31T09:00:01Z"}, ["201"], (1, 1, 1, 20)),
+        ({"created_after": "2024-07-01T00:00:00Z", "created_before": "2024-12-14T00:00:00Z",
+          "per_page": "10", "page": "2"}, ["247"], (11, 2, 2, 10)),
+        ({"updated_after": "2025-01-01T00:00:00Z"},
+         ["106", "101", "105", "104", "102", "252", "250"], (7, 1, 1, 20)),
+        ({"updated_after": "2025-01-09T13:00:00Z", "created_before": "2025-01-01T00:00:00Z"},
+         ["252"], (1, 1, 1, 20)),
+    ],
+)  # fmt: skip
+def test_filters_come_before_pagination(
+    api: httpx.Client, params: dict[str, str], ids: list[str], meta: tuple[int, ...]
+) -> None:
+    data = api.get("/invoices", params=params).json()
+    assert [r["id"] for r in data["results"]] == ids
+    assert list(data["invoices"]) == ids
+    got = data["meta"]
+    assert (data["count"], got["page_count"], got["page_number"], got["page_size"]) == meta
+
+
+def test_filters_with_include(api: httpx.Client) -> None:
+    params = {"created_before": "2022-07-01T00:00:00Z", "per_page": "5", "page": "3",
+              "include": "workspaces,user,time_entries"}  # fmt: skip
+    data = api.get("/invoices", params=params).json()
+    assert set(data["invoices"]) == {"201", "202", "203", "204"}
+    assert set(data["workspaces"]) == {"61", "64"}
+    assert set(data["users"]) == {"7", "13", "14"}
+    entries = {e for i in data["invoices"].values() for e in i["time_entry_ids"]}
+    assert entries and entries == set(data["time_entries"])
+    assert all(i["workspace_ids"] for i in data["invoices"].values())
+
+
+@pytest.mark.parametrize(
+    ("params", "ids"),
+    [
+        ({"only": "101,103,250,201", "created_after": "2024-12-20T08:00:00Z"}, ["101", "103"]),
+        ({"only": "101,103,250,201", "updated_after": "2025-01-01T00:00:00Z"}, ["101", "250"]),
+        ({"only": "201,202", "created_after": "2024-01-01T00:00:00Z"}, []),
+    ],
+)
+def test_filters_intersect_only(api: httpx.Client, params: dict[str, str], ids: list[str]) -> None:
+    data = api.get("/invoices", params={**params, "per_page": "1"}).json()
+    assert [r["id"] for r in data["results"]] == ids
+    assert (data["count"], data["meta"]["page_count"]) == (len(ids), 1 if ids else 0)
+
+
+def test_updated_after_follows_writes(api: httpx.Client) -> None:
+    params = {"updated_after": "2025-03-11T00:00:00Z"}
+    assert api.get("/invoices", params=params).json()["results"] == []
+    assert put(api, "103", {"message": "Danke!"}).status_code == 200
+    assert api.put("/invoices/250/cancel").status_code == 422  # paid: nothing changes
+    assert [r["id"] for r in api.get("/invoices", params=params).json()["results"]] == ["103"]
+    created = {"created_after": "2025-03-11T00:00:00Z"}
+    assert api.get("/invoices", params=created).json()["count"] == 0
+
+
+@pytest.mark.parametrize("param", ["created_after", "created_before", "updated_after"])
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2024-13-01", "2024-12-20T09:00:00 01:00", "1734685200", "2024-12-20T25:00"],
+)
+def test_a_bad_time_filter_is_400(api: httpx.Client, param: str, value: str) -> None:
+    response = api.get("/invoices", params={param: value, "only": "101"})
+    assert response.status_code == 400
+    assert errors_of(response) == [
+        {"type": "validation", "field": param, "message": errors_of(response)[0]["message"]}
+    ]
+    assert "ISO 8601" in errors_of(response)[0]["message"]
+
+
+@pytest.mark.parametrize("param", ["created_after", "created_before", "updated_after"])
+def test_an_empty_time_filter_is_no_filter(api: httpx.Client, param: str) -> None:
+    assert api.get("/invoices", params={param: ""}).json()["count"] == SEEDED
+
+
+def test_other_index_endpoints_take_no_time_filters(api: httpx.Client) -> None:
+    data = api.get("/users", params={"created_after": "yesterday"}).json()
+    assert data["count"] == 14
 
 
 # Auth, 404, request IDs.
@@ -651,13 +839,13 @@ def test_post_validation(api: httpx.Client, fields: dict[str, Any], field: str) 
     response = api.post("/invoices", json={"invoice": fields})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in errors_of(response)] == [field]
-    assert api.get("/invoices").json()["count"] == 6
+    assert api.get("/invoices").json()["count"] == SEEDED
 
 
 def test_delete_a_draft_frees_its_records(api: httpx.Client) -> None:
     assert api.delete("/invoices/101").status_code == 204
     assert api.get("/invoices/101").status_code == 404
-    assert api.get("/invoices").json()["count"] == 5
+    assert api.get("/invoices").json()["count"] == SEEDED - 1
     body = {"invoice": {"workspace_ids": [55, 56], "time_entry_ids": [9001],
                         "billing_milestone_ids": [9401]}}  # fmt: skip
     assert api.post("/invoices", json=body).status_code == 200

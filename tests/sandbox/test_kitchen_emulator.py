@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -42,9 +44,24 @@ USER_KEYS = [
     "id", "name", "email", "username", "phone", "title", "language", "timezone", "group",
     "role", "created_at", "updated_at",
 ]  # fmt: skip
-ACTIVE_NEWEST_FIRST = [
+NAMED_ACTIVE = [
     s.IN_DRAFT, s.IN_NO_CLIENT, s.IN_OPEN, s.IN_EXTERNAL, s.IN_JPY, s.IN_PAID, s.IN_VOID,
 ]  # fmt: skip
+# The older seed invoices, newest first, by number (IDs are `seed_id("in_", number)`).
+OLDER_ACTIVE = [
+    "FP-00010", "FP-00009", "FP-00008", "FP-00007", "FP-00006", "FP-00005", "FP-00004",
+    "FP-00003", "FP-00002", "FP-2023-014", "FP-2023-013", "FP-2023-012", "FP-2023-011",
+    "FP-2023-010", "FP-2023-009", "FP-2023-008", "FP-2023-007", "FP-2023-006", "FP-2023-005",
+]  # fmt: skip
+OLDER_ARCHIVED = ["FP-00001", "FP-2023-004", "FP-2023-003", "FP-2023-002", "FP-2023-001"]
+ACTIVE_NEWEST_FIRST = [*NAMED_ACTIVE, *(s.seed_id("in_", n) for n in OLDER_ACTIVE)]
+ARCHIVED_NEWEST_FIRST = [s.IN_ARCHIVED, *(s.seed_id("in_", n) for n in OLDER_ARCHIVED)]
+ALL_NEWEST_FIRST = [
+    *NAMED_ACTIVE, s.IN_ARCHIVED, *(s.seed_id("in_", n) for n in OLDER_ACTIVE[:9]),
+    s.seed_id("in_", "FP-00001"), *(s.seed_id("in_", n) for n in OLDER_ACTIVE[9:]),
+    *(s.seed_id("in_", n) for n in OLDER_ARCHIVED[1:]),
+]  # fmt: skip
+ACTIVE, ARCHIVED = 26, 6
 
 
 def exact(response: httpx.Response) -> Any:
@@ -129,12 +146,13 @@ def test_user_lists_filter_by_name_and_email(api: httpx.Client) -> None:
     def ids(path: str, **params: str) -> list[str]:
         return [u["id"] for u in api.get(path, params=params).json()["data"]]
 
-    assert ids("/clients") == [s.PRIYA, s.JONAS, s.KENJI]
-    assert ids("/members") == [s.MAYA, s.THEO]
+    assert ids("/clients") == [s.OLIVER, s.AMELIE, s.HANNAH, s.PRIYA, s.JONAS, s.KENJI]
+    assert ids("/members") == [s.MAYA, s.THEO, s.SOFIA]
     assert ids("/clients", name="jonas") == [s.JONAS]
+    assert ids("/clients", name="AMÉLIE") == [s.AMELIE]
     assert ids("/clients", email="SAKURA-CERAMICS") == [s.KENJI]
     assert ids("/clients", name="priya", email="lumen") == []
-    assert ids("/members", email="fennelpine.studio") == [s.MAYA, s.THEO]
+    assert ids("/members", email="fennelpine.studio") == [s.MAYA, s.THEO, s.SOFIA]
 
 
 # --- lists -----------------------------------------------------------------------------
@@ -147,45 +165,45 @@ def test_paginator_shape(api: httpx.Client) -> None:
     base = f"{api.base_url}invoices"
     assert body["links"] == {
         "first": f"{base}?per_page=3&page=1",
-        "last": f"{base}?per_page=3&page=3",
+        "last": f"{base}?per_page=3&page=9",
         "prev": None,
         "next": f"{base}?per_page=3&page=2",
     }
     meta = body["meta"]
     assert {k: v for k, v in meta.items() if k != "links"} == {
-        "current_page": 1, "from": 1, "last_page": 3, "path": base, "per_page": 3, "to": 3,
-        "total": 7,
+        "current_page": 1, "from": 1, "last_page": 9, "path": base, "per_page": 3, "to": 3,
+        "total": ACTIVE,
     }  # fmt: skip
     assert [(link["label"], link["active"]) for link in meta["links"]] == [
-        ("&laquo; Previous", False), ("1", True), ("2", False), ("3", False),
-        ("Next &raquo;", False),
+        ("&laquo; Previous", False), ("1", True),
+        *((str(n), False) for n in range(2, 10)), ("Next &raquo;", False),
     ]  # fmt: skip
 
 
 def test_walking_next_links_visits_every_invoice_once_newest_first(api: httpx.Client) -> None:
     seen: list[str] = []
     pages = 0
-    url: str | None = "/invoices?per_page=2"
+    url: str | None = "/invoices?per_page=4"
     while url is not None:
         body = api.get(url).json()
         pages += 1
         assert body["meta"]["current_page"] == pages
         seen += [i["id"] for i in body["data"]]
         url = body["links"]["next"]
-    assert pages == 4
-    assert seen == ACTIVE_NEWEST_FIRST
-    assert body["meta"]["from"] == 7 and body["meta"]["to"] == 7
-    assert body["links"]["prev"] == f"{api.base_url}invoices?per_page=2&page=3"
+    assert pages == 7
+    assert len(seen) == ACTIVE and seen == ACTIVE_NEWEST_FIRST
+    assert body["meta"]["from"] == 25 and body["meta"]["to"] == 26
+    assert body["links"]["prev"] == f"{api.base_url}invoices?per_page=4&page=6"
 
 
 @pytest.mark.parametrize(
     ("params", "per_page", "count"),
     [
-        ({}, 15, 7),
-        ({"per_page": "500"}, 100, 7),
-        ({"per_page": "abc"}, 15, 7),
-        ({"per_page": "0"}, 15, 7),
-        ({"per_page": "-4"}, 15, 7),
+        ({}, 15, 15),
+        ({"per_page": "500"}, 100, ACTIVE),
+        ({"per_page": "abc"}, 15, 15),
+        ({"per_page": "0"}, 15, 15),
+        ({"per_page": "-4"}, 15, 15),
         ({"per_page": "1", "page": "junk"}, 1, 1),
     ],
 )
@@ -202,7 +220,7 @@ def test_a_page_past_the_end_is_empty(api: httpx.Client) -> None:
     body = api.get("/invoices", params={"page": 9}).json()
     assert body["data"] == []
     assert body["meta"]["from"] is None and body["meta"]["to"] is None
-    assert body["meta"]["total"] == 7 and body["meta"]["last_page"] == 1
+    assert body["meta"]["total"] == ACTIVE and body["meta"]["last_page"] == 2
     assert body["links"]["next"] is None
 
 
@@ -210,15 +228,19 @@ def test_meta_links_use_laravels_sliding_window(api: httpx.Client) -> None:
     for _ in range(12):
         assert api.post("/invoices", json={}).status_code == 201
     body = api.get("/invoices", params={"per_page": 1, "page": 10, "state": "all"}).json()
-    assert body["meta"]["last_page"] == 20
+    assert body["meta"]["last_page"] == ACTIVE + ARCHIVED + 12
     labels = [link["label"] for link in body["meta"]["links"]]
     assert labels == [
         "&laquo; Previous", "1", "2", "...", "7", "8", "9", "10", "11", "12", "13", "...",
-        "19", "20", "Next &raquo;",
+        "43", "44", "Next &raquo;",
     ]  # fmt: skip
     near_start = api.get("/invoices", params={"per_page": 1, "page": 2, "state": "all"})
     assert [link["label"] for link in near_start.json()["meta"]["links"]][1:-1] == [
-        *map(str, range(1, 11)), "...", "19", "20",
+        *map(str, range(1, 11)), "...", "43", "44",
+    ]  # fmt: skip
+    near_end = api.get("/invoices", params={"per_page": 1, "page": 40, "state": "all"})
+    assert [link["label"] for link in near_end.json()["meta"]["links"]][1:-1] == [
+        "1", "2", "...", *map(str, range(35, 45)),
     ]  # fmt: skip
 
 
@@ -227,14 +249,15 @@ def test_meta_links_use_laravels_sliding_window(api: httpx.Client) -> None:
     [
         (None, ACTIVE_NEWEST_FIRST),
         ("active", ACTIVE_NEWEST_FIRST),
-        ("archived", [s.IN_ARCHIVED]),
-        ("all", [*ACTIVE_NEWEST_FIRST, s.IN_ARCHIVED]),
+        ("archived", ARCHIVED_NEWEST_FIRST),
+        ("all", ALL_NEWEST_FIRST),
     ],
 )
 def test_state_filter(api: httpx.Client, state: str | None, expected: list[str]) -> None:
-    params = {"state": state} if state else {}
+    params = {"state": state, "per_page": "100"} if state else {"per_page": "100"}
     body = api.get("/invoices", params=params).json()
     assert [i["id"] for i in body["data"]] == expected
+    assert body["meta"]["total"] == len(expected)
 
 
 def test_an_unknown_state_is_a_422(api: httpx.Client) -> None:
@@ -244,6 +267,196 @@ def test_an_unknown_state_is_a_422(api: httpx.Client) -> None:
         "message": "The selected state is invalid.",
         "errors": {"state": ["The selected state is invalid."]},
     }
+
+
+# --- the status and number filters [guess] ---------------------------------------------
+
+
+def numbers(body: Any) -> list[str]:
+    return [i["number"] for i in body["data"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "open"}, [
+            "FP-00016", "FP-00015", "FP-00014", "FP-00010", "FP-00008", "FP-00006", "FP-00003",
+            "FP-00002",
+        ]),
+        ({"status": "draft"}, ["FP-00018", "FP-00017", "FP-00009", "FP-00004"]),
+        ({"status": "uncollectible"}, ["FP-00007", "FP-2023-008"]),
+        ({"status": "void"}, ["FP-00012"]),
+        ({"status": "void", "state": "active"}, ["FP-00012"]),
+        ({"status": "void", "state": "archived"}, ["FP-2023-004"]),
+        ({"status": "void", "state": "all"}, ["FP-00012", "FP-2023-004"]),
+        ({"status": "paid", "state": "archived"}, [
+            "FP-00011", "FP-00001", "FP-2023-003", "FP-2023-002", "FP-2023-001",
+        ]),
+        ({"status": "draft", "state": "archived"}, []),
+        ({"status": " uncollectible "}, ["FP-00007", "FP-2023-008"]),  # trimmed
+        ({"status": ""}, [*(f"FP-{n:05d}" for n in range(18, 11, -1)), *OLDER_ACTIVE]),
+        ({"number": "FP-00016"}, ["FP-00016"]),
+        ({"number": "FP-2023-008"}, ["FP-2023-008"]),
+        ({"number": " FP-00016\t"}, ["FP-00016"]),  # trimmed
+        ({"number": "FP-00011"}, []),  # archived
+        ({"number": "FP-00011", "state": "all"}, ["FP-00011"]),
+        ({"number": "FP-00011", "state": "archived", "status": "paid"}, ["FP-00011"]),
+        ({"number": "fp-00016"}, []),  # case-sensitive
+        ({"number": "FP-0001"}, []),  # exact, not a prefix
+        ({"number": "00016"}, []),
+        ({"number": "FP-00016", "status": "open"}, ["FP-00016"]),
+        ({"number": "FP-00016", "status": "paid"}, []),
+        ({"number": "FP-00016", "status": "open", "state": "archived"}, []),
+    ],
+)  # fmt: skip
+def test_status_and_number_filters(
+    api: httpx.Client, params: dict[str, str], expected: list[str]
+) -> None:
+    body = api.get("/invoices", params={**params, "per_page": "100"}).json()
+    assert numbers(body) == expected
+    meta = body["meta"]
+    assert (meta["total"], meta["last_page"]) == (len(expected), 1)
+    assert (meta["from"], meta["to"]) == ((1, len(expected)) if expected else (None, None))
+    status = params.get("status", "").strip()
+    assert all(i["status"] == status for i in body["data"] if status)
+
+
+def test_a_filtered_list_pages_over_the_filtered_set(api: httpx.Client) -> None:
+    paid = [
+        "FP-00013", "FP-00005", "FP-2023-014", "FP-2023-013", "FP-2023-012", "FP-2023-011",
+        "FP-2023-010", "FP-2023-009", "FP-2023-007", "FP-2023-006", "FP-2023-005",
+    ]  # fmt: skip
+    first = api.get("/invoices", params={"status": "paid", "per_page": 4}).json()
+    assert numbers(first) == paid[:4]
+    meta = first["meta"]
+    assert (meta["total"], meta["last_page"], meta["from"], meta["to"]) == (11, 3, 1, 4)
+    base = f"{api.base_url}invoices"
+    assert first["links"]["last"] == f"{base}?status=paid&per_page=4&page=3"
+    assert [link["url"] for link in meta["links"][1:-1]] == [
+        f"{base}?status=paid&per_page=4&page={n}" for n in (1, 2, 3)
+    ]
+    seen: list[str] = []
+    url: str | None = first["links"]["first"]
+    while url is not None:
+        body = api.get(url).json()
+        assert {i["status"] for i in body["data"]} == {"paid"}
+        seen += numbers(body)
+        url = body["links"]["next"]
+    assert seen == paid
+    assert (body["meta"]["from"], body["meta"]["to"]) == (9, 11)
+    past = api.get("/invoices", params={"status": "paid", "per_page": 4, "page": 4}).json()
+    assert past["data"] == [] and past["meta"]["total"] == 11
+
+
+def test_filters_combine_with_state_paging_and_expand(api: httpx.Client) -> None:
+    params: Params = [
+        ("state", "all"), ("status", "paid"), ("per_page", 2), ("page", 2),
+        ("expand[]", "client"), ("expand[]", "creator"),
+    ]  # fmt: skip
+    body = api.get("/invoices", params=params).json()
+    # all paid, newest first: FP-00013, FP-00011, FP-00005, FP-00001, FP-2023-014, ...
+    assert numbers(body) == ["FP-00005", "FP-00001"]
+    assert body["meta"]["total"] == 16 and body["meta"]["last_page"] == 8
+    assert [i["client"] and i["client"]["id"] for i in body["data"]] == [None, s.OLIVER]
+    assert [i["creator"]["name"] for i in body["data"]] == ["Maya Lindqvist"] * 2
+    assert body["data"][1]["archived_at"] == "2024-01-15T09:00:00+00:00"
+    query = "state=all&status=paid&per_page=2&expand%5B%5D=client&expand%5B%5D=creator"
+    assert body["links"]["prev"] == f"{api.base_url}invoices?{query}&page=1"
+    assert body["links"]["next"] == f"{api.base_url}invoices?{query}&page=3"
+    nxt = api.get(body["links"]["next"]).json()
+    assert numbers(nxt) == ["FP-2023-014", "FP-2023-013"]
+    assert [i["client"]["name"] for i in nxt["data"]] == ["Amélie Durand", "Oliver Grant"]
+    assert [i["creator"]["id"] for i in nxt["data"]] == [s.THEO, s.THEO]
+
+    written_off = api.get("/invoices", params=[("number", "FP-00007"), *ALL_EXPANDS]).json()["data"]
+    assert [(i["client"], i["creator"]["id"]) for i in written_off] == [(None, s.SOFIA)]
+    assert written_off[0]["billing_profile"]["id"] == s.BILLING_PROFILE
+
+
+def test_filters_see_created_invoices(api: httpx.Client) -> None:
+    created = api.post("/invoices", json={"client": s.HANNAH}).json()
+    drafts = api.get("/invoices", params={"status": "draft"}).json()
+    assert numbers(drafts) == ["FP-00019", "FP-00018", "FP-00017", "FP-00009", "FP-00004"]
+    found = api.get("/invoices", params={"number": "FP-00019"}).json()
+    assert [i["id"] for i in found["data"]] == [created["id"]]
+    assert api.delete(f"/invoices/{created['id']}").status_code == 204
+    assert api.get("/invoices", params={"number": "FP-00019"}).json()["meta"]["total"] == 0
+
+
+@pytest.mark.parametrize("status", ["overdue", "PAID", "Open", "all", "archived"])
+def test_an_unknown_status_is_a_422(api: httpx.Client, status: str) -> None:
+    response = api.get("/invoices", params={"status": status})
+    assert response.status_code == 422
+    assert response.json() == {
+        "message": "The selected status is invalid.",
+        "errors": {"status": ["The selected status is invalid."]},
+    }
+
+
+def test_a_bad_state_and_status_are_reported_together(api: httpx.Client) -> None:
+    response = api.get("/invoices", params={"status": "late", "state": "deleted"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"] == "The selected state is invalid. (and 1 more error)"
+    assert list(body["errors"]) == ["state", "status"]
+    assert body["errors"]["status"] == ["The selected status is invalid."]
+
+
+# --- the seed --------------------------------------------------------------------------
+
+
+def test_every_seed_invoice_is_consistent(api: httpx.Client) -> None:
+    params: Params = [("state", "all"), ("per_page", 100), *ALL_EXPANDS]
+    invoices = exact(api.get("/invoices", params=params))["data"]
+    assert len(invoices) == ACTIVE + ARCHIVED == 32
+    assert [i["id"] for i in invoices] == ALL_NEWEST_FIRST
+    assert len({i["number"] for i in invoices}) == 32
+    oldest_named = api.get(f"/invoices/{s.IN_ARCHIVED}").json()["created_at"]
+    settled = {"paid": "paid_at", "void": "voided_at", "uncollectible": "marked_uncollectible_at"}
+    for invoice in invoices:
+        id, number, status = invoice["id"], invoice["number"], invoice["status"]
+        assert re.fullmatch(r"in_[0-9a-f]{24}", id), id
+        if number.startswith("FP-0000") or number.startswith("FP-2023-"):
+            assert id == s.seed_id("in_", number)
+            assert invoice["created_at"] < oldest_named
+            assert 1 <= len(invoice["items"]) <= 4
+        assert invoice["client"] is None or invoice["client"]["group"] == "client"
+        assert invoice["creator"]["group"] == "manager"
+        assert (invoice["finalized_at"] is None) == (status == "draft"), number
+        for when_status, key in settled.items():
+            assert (invoice[key] is not None) == (status == when_status), (number, key)
+        if not invoice["is_external"]:
+            lines = sum(Decimal(i["quantity"]) * i["amount"] for i in invoice["items"])
+            assert invoice["amount"] == lines, number
+        assert invoice["total_amount"] == (
+            invoice["amount"] - invoice["discount_amount"] + invoice["tax_amount"]
+        )
+    assert Counter(i["status"] for i in invoices) == {
+        "paid": 16, "open": 8, "draft": 4, "void": 2, "uncollectible": 2,
+    }  # fmt: skip
+    assert Counter(i["currency"] for i in invoices) == {"USD": 17, "EUR": 6, "GBP": 6, "JPY": 3}
+    assert Counter(i["client"] and i["client"]["id"] for i in invoices) == {
+        s.PRIYA: 10, s.OLIVER: 6, s.AMELIE: 5, s.HANNAH: 4, None: 5, s.JONAS: 1, s.KENJI: 1,
+    }  # fmt: skip
+    assert Counter(i["creator"]["id"] for i in invoices) == {s.MAYA: 17, s.THEO: 11, s.SOFIA: 4}
+    first_page = api.get("/invoices", params={"per_page": 20, "expand[]": "client"}).json()
+    assert first_page["data"][:7] == [
+        api.get(f"/invoices/{id}", params={"expand[]": "client"}).json() for id in NAMED_ACTIVE
+    ]
+
+
+def test_older_seed_invoices_have_exact_money(api: httpx.Client) -> None:
+    packaging = api.get(f"/invoices/{s.seed_id('in_', 'FP-00006')}")
+    assert '"amount":7040,' in packaging.text and '"discount_amount":300,' in packaging.text
+    assert '"total_amount":6740,' in packaging.text
+    blend = api.get(f"/invoices/{s.seed_id('in_', 'FP-00010')}")
+    assert '"discount_amount":113.5,' in blend.text and '"tax_amount":191.39,' in blend.text
+    assert '"total_amount":2347.89,' in blend.text  # 5% off 2270, then 8.875% of 2156.50
+    invitations = api.get(f"/invoices/{s.seed_id('in_', 'FP-00008')}").json()
+    assert [i["quantity"] for i in invitations["items"]] == ["150.00", "150.00"]
+    assert invitations["total_amount"] == 954 and invitations["currency"] == "EUR"
+    workshop = api.get(f"/invoices/{s.seed_id('in_', 'FP-00005')}")
+    assert '"amount":186000,' in workshop.text and '"total_amount":204600,' in workshop.text
 
 
 # --- expand[] --------------------------------------------------------------------------
@@ -788,7 +1001,7 @@ def test_not_found_bodies(api: httpx.Client, origin: str) -> None:
 
 def test_clients_not_asking_for_json_get_laravels_web_answers(api: httpx.Client) -> None:
     browser = {"Accept": "text/html", "X-Requested-With": ""}
-    assert api.get("/invoices", headers=browser).json()["meta"]["total"] == 7  # success: JSON
+    assert api.get("/invoices", headers=browser).json()["meta"]["total"] == ACTIVE  # JSON
     unauthenticated = api.get("/invoices", headers={**browser, "Authorization": ""})
     assert unauthenticated.status_code == 302
     assert unauthenticated.headers["location"] == f"{api.base_url.join('/demo/login')}"

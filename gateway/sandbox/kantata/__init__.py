@@ -1,8 +1,9 @@
 """An in-memory emulator of the Kantata OX (formerly Mavenlink) REST API v1.
 
-`create_kantata_emulator()` returns a fresh instance (own seeded state, see `seed.py` for
-the anchors) wrapped in `gateway.sandbox.control.ControlledApp`. Its routes live under
-`/api/v1/...`; every path also answers with a `.json` suffix. Mount it anywhere (e.g.
+`create_kantata_emulator()` returns a fresh instance (own seeded state: 63 invoices, see
+`seed.py` for the anchors and `history.py` for the generated ones) wrapped in
+`gateway.sandbox.control.ControlledApp`. Its routes live under `/api/v1/...`; every path
+also answers with a `.json` suffix. Mount it anywhere (e.g.
 `Mount("/sandbox/kantata", app)`): routing never builds absolute URLs.
 
 Tokens (`Authorization: Bearer ...`): `SANDBOX_TOKEN` acts as user "7" with full access;
@@ -27,7 +28,12 @@ Behaviour the vendor does not document, chosen here [guess]:
 - Sort orders: invoices by `invoice_date` newest first, then ID descending; time entries
   and expenses by date newest first, then ID descending; users, workspaces and billing
   milestones by ascending ID. `*_ids` arrays are in ascending ID order.
-- Index endpoints take no filters besides `only`.
+- `GET /invoices` takes `created_after` and `created_before` [doc] and `updated_after`
+  (the same, on `updated_at`) [guess]: strictly after / before an ISO 8601 instant (one
+  without an offset is UTC, a bare date is midnight, an empty value is no filter). Anything
+  else is 400 `type: "validation"` with `field` the parameter, even beside `only`. Filters
+  run before pagination (`count`, `page_count` are the filtered set's) and intersect with
+  `only`. The other index endpoints take no filters besides `only` (unknown ones ignored).
 - Includes beyond the invoice's: time entries and expenses `user`, `workspace`; billing
   milestones `workspace`; workspaces `creator` (all into their type maps, no `*_ids`).
 - Timestamps are UTC (`+00:00`); `updated_at` strictly increases (microseconds are added

@@ -18,6 +18,7 @@ from gateway.sandbox.control import Control, ControlledApp
 from gateway.sandbox.kantata.auth import AuthMiddleware, Grant
 from gateway.sandbox.kantata.envelope import envelope, parse_include
 from gateway.sandbox.kantata.errors import ApiError, ErrorItem, not_found
+from gateway.sandbox.kantata.filters import apply
 from gateway.sandbox.kantata.listing import SINGLE, select
 from gateway.sandbox.kantata.middleware import (
     JsonSuffixMiddleware,
@@ -41,7 +42,8 @@ def _include(request: Request) -> list[str]:
 
 def _index(store: Store, resource: Resource[Any]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        records, meta = select(resource.ordered(store), request.query_params)
+        params = request.query_params
+        records, meta = select(apply(resource.filters, resource.ordered(store), params), params)
         return JSONResponse(envelope(store, resource, records, _include(request), meta))
 
     return endpoint

@@ -2,7 +2,8 @@
 
 Sort orders: invoices newest `invoice_date` first (ties: highest ID first); time entries
 newest `date_performed` first and expenses newest `date` first (ties: highest ID first);
-users, workspaces and billing milestones by ascending ID.
+users, workspaces and billing milestones by ascending ID. Only invoices take time filters
+(see `filters.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from gateway.sandbox.kantata.filters import TimeFilter
 from gateway.sandbox.kantata.models import (
     JSON,
     BillingMilestone,
@@ -45,6 +47,7 @@ class Resource(Generic[T]):
     sort_key: Callable[[T], tuple[int, ...]]
     to_json: Callable[[Store, T], JSON]
     includes: Mapping[str, Include[T]] = field(default_factory=dict)
+    filters: tuple[TimeFilter[T], ...] = ()
 
     def ordered(self, store: Store) -> list[T]:
         return sorted(self.records(store).values(), key=self.sort_key)
@@ -95,6 +98,11 @@ INVOICES = Resource[Invoice](
             "workspaces", "workspace_ids", lambda s, i: _workspaces(s, *i.workspace_ids)
         ),
     },
+    filters=(
+        TimeFilter("created_after", lambda i: i.created_at, after=True),
+        TimeFilter("created_before", lambda i: i.created_at, after=False),
+        TimeFilter("updated_after", lambda i: i.updated_at, after=True),
+    ),
 )
 
 USERS = Resource[User](

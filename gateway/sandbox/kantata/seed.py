@@ -21,6 +21,11 @@ Stable anchors (the gateway's tests rely on them; keep the IDs):
   EUR), time entry "9010" (on invoice "102").
 - Users "7" (Maya Okafor, agency), "8" (Daniel Reyes, client lead of Brightwater Foods),
   "9", "10" (agency staff), "11", "12" (client leads). Workspaces "55"-"59".
+
+`history.py` adds 57 older invoices ("201"-"257", dated 2022-01-31 to 2024-12-13, so the
+newest-first listing opens with "106", "101", "105", "104", "102", "103") with their own
+records, users "13"-"20" and workspaces "60"-"69"; some of them sit in workspaces "57"-"59".
+In all: 63 invoices, 14 users, 15 workspaces. The highest invoice number stays 18.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from gateway.sandbox.kantata import history
 from gateway.sandbox.kantata.models import (
     BillingMilestone,
     Dataset,
@@ -225,15 +231,17 @@ def _invoices() -> list[Invoice]:
 
 
 def build_seed() -> Dataset:
-    """A fresh copy of the demo data."""
+    """A fresh copy of the demo data: the anchors above and the generated history."""
+    spaces = {r.id: r for r in [*_workspaces(), *history.workspaces()]}
+    past = history.build_history(spaces)
     return Dataset(
-        users={r.id: r for r in _users()},
-        workspaces={r.id: r for r in _workspaces()},
-        time_entries={r.id: r for r in _time_entries()},
-        expenses={r.id: r for r in _expenses()},
-        fixed_fee_items={r.id: r for r in _fixed_fee_items()},
-        additional_items={r.id: r for r in _additional_items()},
-        billing_milestones={r.id: r for r in _billing_milestones()},
+        users={r.id: r for r in [*_users(), *history.users()]},
+        workspaces=spaces,
+        time_entries={r.id: r for r in [*_time_entries(), *past.time_entries]},
+        expenses={r.id: r for r in [*_expenses(), *past.expenses]},
+        fixed_fee_items={r.id: r for r in [*_fixed_fee_items(), *past.fixed_fee_items]},
+        additional_items={r.id: r for r in [*_additional_items(), *past.additional_items]},
+        billing_milestones={r.id: r for r in [*_billing_milestones(), *past.billing_milestones]},
         external_references={r.id: r for r in _external_references()},
-        invoices={r.id: r for r in _invoices()},
+        invoices={r.id: r for r in [*_invoices(), *past.invoices]},
     )

@@ -59,7 +59,13 @@ module's docstring has the details:
 - `updated_at` has whole seconds and strictly increases on every successful PUT (a second
   past the previous value when the clock has not moved on); failed PUTs leave it.
 - Lists: invoices newest first, `state` default `active` (not archived), an unknown state
-  422; users oldest first, `name`/`email` case-insensitive substring filters. Paging
+  422; users oldest first, `name`/`email` case-insensitive substring filters.
+- [guess] Invoice list filters Kitchen does not document (it has `page`, `per_page`, `state`):
+  `status` (draft, open, paid, void, uncollectible) and `number`, each an exact,
+  case-sensitive match, combined with `state`, paging and `expand[]`. Both are trimmed
+  and an empty value means no filter (Laravel's input middleware and a `nullable` rule);
+  an unknown status is a 422 on `status` ("The selected status is invalid."), reported
+  after `state` when both are wrong. The last of repeated parameters wins. Paging
   (`paginate.py`): 15 per page by default, at most 100 (larger values clamp), bad values
   mean the default; links keep the other query parameters.
 - `expand[]=x` and the indexed `expand[0]=x` (PHP reads both as arrays) expand; plain

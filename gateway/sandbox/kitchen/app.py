@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import get_args
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,7 +22,7 @@ from gateway.sandbox.control import Control
 from gateway.sandbox.kitchen import errors, serialize
 from gateway.sandbox.kitchen.errors import ApiError
 from gateway.sandbox.kitchen.laravel import error_response, read_input
-from gateway.sandbox.kitchen.model import Group, Invoice, Workspace
+from gateway.sandbox.kitchen.model import Group, Invoice, Status, Workspace
 from gateway.sandbox.kitchen.paginate import PageRequest, paginate
 from gateway.sandbox.kitchen.serialize import JsonResponse
 from gateway.sandbox.kitchen.store import KitchenStore, State
@@ -30,6 +31,7 @@ Handler = Callable[[Request, Workspace], Awaitable[Response]]
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _EXPAND_KEY = re.compile(r"^expand\[\d*\]$")
 STATES: dict[str, State] = {"all": "all", "active": "active", "archived": "archived"}
+STATUSES: tuple[str, ...] = get_args(Status)
 _METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -59,10 +61,20 @@ def create_app(store: KitchenStore, control: Control) -> Starlette:
         return serialize.invoice(invoice, ws, expand(request))
 
     async def list_invoices(request: Request, ws: Workspace) -> Response:
-        state = STATES.get(request.query_params.get("state", "active"))
+        params = request.query_params
+        state = STATES.get(params.get("state", "active"))
+        # [guess] `status` and `number` (undocumented): trimmed, empty means absent
+        # (Laravel's TrimStrings, ConvertEmptyStringsToNull and a `nullable` rule).
+        status = _query_text(params.get("status"))
+        number = _query_text(params.get("number"))
+        invalid: dict[str, list[str]] = {}
         if state is None:
-            raise errors.invalid({"state": ["The selected state is invalid."]})
-        found = store.invoices(ws, state)
+            invalid["state"] = ["The selected state is invalid."]
+        if status is not None and status not in STATUSES:
+            invalid["status"] = ["The selected status is invalid."]
+        if invalid or state is None:
+            raise errors.invalid(invalid)
+        found = store.invoices(ws, state, status=status, number=number)
         return JsonResponse(
             paginate(found, page_request(request), lambda i: render(i, ws, request))
         )
@@ -114,6 +126,13 @@ def create_app(store: KitchenStore, control: Control) -> Starlette:
         return _routing_error(store, request, exc, routes)
 
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+
+def _query_text(value: str | None) -> str | None:
+    """A query parameter as Laravel's input middleware leaves it: trimmed, "" as null."""
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def _authenticate(store: KitchenStore, request: Request) -> Workspace:

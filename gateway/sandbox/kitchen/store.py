@@ -39,10 +39,21 @@ class KitchenStore:
             raise errors.model_not_found("Invoice", id)
         return invoice
 
-    def invoices(self, ws: Workspace, state: State) -> list[Invoice]:
-        """Newest first; `active` = not archived [guess: the default state is `active`]."""
+    def invoices(
+        self, ws: Workspace, state: State, *, status: str | None = None, number: str | None = None
+    ) -> list[Invoice]:
+        """Newest first; `active` = not archived [guess: the default state is `active`].
+
+        [guess] `status` and `number`, when given, must match exactly (case-sensitive).
+        """
         wanted = {"all": (True, False), "active": (False,), "archived": (True,)}[state]
-        return [i for i in ws.newest_first() if (i.archived_at is not None) in wanted]
+        return [
+            i
+            for i in ws.newest_first()
+            if (i.archived_at is not None) in wanted
+            and (status is None or i.status == status)
+            and (number is None or i.number == number)
+        ]
 
     def user(self, ws: Workspace, id: str, group: Group) -> User:
         """A client through `/clients`, a member through `/members`; the other group 404s."""
