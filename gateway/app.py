@@ -31,9 +31,12 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
     gateway calls them over HTTP at `sandbox_origin`, exactly as it would call a vendor."""
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
+        from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
         from gateway.sandbox import create_sandbox_app
 
-        settings = settings.with_sandbox(sandbox_origin)
+        settings = settings.with_sandbox(
+            sandbox_origin, DEMO.kantata_token, DEMO.kitchen_token, DEMO.kitchen_workspace
+        )
         routes.append(Mount("/sandbox", app=create_sandbox_app()))
 
     http: dict[Vendor, httpx.AsyncClient] = {}

@@ -31,12 +31,20 @@ class Credentials:
 
 def credentials_for(settings: Settings, headers: Mapping[str, str]) -> Credentials:
     """Per-request headers override the configured credentials for that request only.
+    `X-Kitchen-Workspace` takes effect only together with `X-Kitchen-Token`.
 
     The workspace slug is validated where it is used (it is part of a URL), not here, so a
     bad header fails only the Kitchen operations of the request.
     """
+    kitchen_token = headers.get(KITCHEN_TOKEN_HEADER)
+    kitchen_workspace = headers.get(KITCHEN_WORKSPACE_HEADER)
+    if not kitchen_workspace:
+        kitchen_token = kitchen_token or settings.kitchen_token
+        kitchen_workspace = settings.kitchen_workspace
+    # else: a workspace the caller names is used with the caller's own key only, never the
+    # operator's (that would hand the configured key to any workspace a caller picks).
     return Credentials(
         kantata_token=headers.get(KANTATA_TOKEN_HEADER) or settings.kantata_token,
-        kitchen_token=headers.get(KITCHEN_TOKEN_HEADER) or settings.kitchen_token,
-        kitchen_workspace=headers.get(KITCHEN_WORKSPACE_HEADER) or settings.kitchen_workspace,
+        kitchen_token=kitchen_token,
+        kitchen_workspace=kitchen_workspace,
     )

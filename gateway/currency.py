@@ -52,6 +52,15 @@ def pad(amount: Decimal, code: str) -> Decimal:
     return amount
 
 
+def plain(value: Decimal, places: int) -> Decimal:
+    """`value` rounded to at most `places` decimals, trailing zeros dropped, never written
+    in exponent form (600 minutes is `10` hours, not `1E+1`)."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded == rounded.to_integral_value():
+        return rounded.quantize(Decimal(1))
+    return rounded.normalize()
+
+
 def from_minor(value: int, code: str, base_unit: int | None = None) -> Decimal:
     """An integer amount in minor units (Kantata's `*_in_cents`) as an exact decimal.
 

@@ -251,13 +251,29 @@ Needs = frozenset[Need]
 
 @dataclass
 class Bundle:
-    """An invoice and every related object the same vendor answer carried."""
+    """Invoices and every related object the same vendor answers carried.
 
-    invoice: Invoice
+    One shape serves a single read or update (one invoice), a batch and a page; `total`
+    is set for a page: how many invoices match the list request in all.
+    """
+
+    invoices: list[Invoice] = field(default_factory=list)
     users: dict[UserKey, User] = field(default_factory=dict)
     workspaces: dict[str, Workspace] = field(default_factory=dict)
     line_items: dict[str, LineItem] = field(default_factory=dict)
     external_references: dict[str, ExternalReference] = field(default_factory=dict)
+    total: int | None = None
+
+    @property
+    def invoice(self) -> Invoice:
+        return self.invoices[0]
+
+    def merge(self, other: Bundle) -> None:
+        self.invoices.extend(other.invoices)
+        self.users.update(other.users)
+        self.workspaces.update(other.workspaces)
+        self.line_items.update(other.line_items)
+        self.external_references.update(other.external_references)
 
 
 @dataclass(frozen=True)
@@ -279,7 +295,17 @@ class VendorClient(Protocol):
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle: ...
 
-    async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle: ...
+    async def fetch_invoices(self, native_ids: Sequence[str], needs: Needs) -> Bundle:
+        """The invoices that exist among `native_ids` (a missing one is simply absent)."""
+        ...
+
+    async def list_invoices(
+        self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
+    ) -> Bundle:
+        """`limit` invoices from position `offset` of the vendor's own order, with `total`.
+        `filters` are neutral (`status`, `updatedSince`, ...); one the vendor cannot serve
+        raises UNSUPPORTED_FIELD before any call."""
+        ...
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]: ...
 

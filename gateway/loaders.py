@@ -7,7 +7,6 @@ credentials), so two callers never share a cached object.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ from aiodataloader import DataLoader
 from gateway.domain import (
     Bundle,
     ExternalReference,
+    Invoice,
     LineItem,
     Needs,
     User,
@@ -77,37 +77,34 @@ class Loaders:
     def line_items(self, vendor: Vendor) -> DataLoader[str, LineItem]:
         return self._loader("line_items", vendor, lambda c: _batch("line item", c.fetch_line_items))
 
-    def invoices(self, vendor: Vendor) -> DataLoader[InvoiceKey, Bundle]:
+    def invoices(self, vendor: Vendor) -> DataLoader[InvoiceKey, Invoice]:
+        """Every invoice asked for in one tick becomes one vendor request where the vendor
+        can batch (Kantata `only=`), carrying the union of what each asker needs."""
+
         def make(client: VendorClient) -> Callable[[list[InvoiceKey]], Any]:
-            async def load(keys: list[InvoiceKey]) -> list[Bundle | GatewayError]:
-                answers = await asyncio.gather(
-                    *(client.fetch_invoice(native, needs) for native, needs in keys),
-                    return_exceptions=True,
-                )
-                out: list[Bundle | GatewayError] = []
-                for answer in answers:
-                    if isinstance(answer, Bundle):
-                        self.prime(answer)
-                        out.append(answer)
-                    elif isinstance(answer, GatewayError):
-                        out.append(answer)
-                    else:
-                        raise answer
-                return out
+            async def load(keys: list[InvoiceKey]) -> list[Invoice | GatewayError]:
+                needs: Needs = frozenset().union(*(wanted for _, wanted in keys))
+                bundle = await client.fetch_invoices([native for native, _ in keys], needs)
+                self.prime(vendor, bundle)
+                found = {invoice.vendor_id: invoice for invoice in bundle.invoices}
+                return [
+                    found[native] if native in found else _not_found("invoice", native)
+                    for native, _ in keys
+                ]
 
             return load
 
         return self._loader("invoices", vendor, make)
 
-    def prime(self, bundle: Bundle) -> None:
-        vendor = bundle.invoice.vendor
-        users = self.users(vendor)
-        for key, user in bundle.users.items():
-            users.prime(key, user)
-        workspaces = self.workspaces(vendor)
-        for native, workspace in bundle.workspaces.items():
-            workspaces.prime(native, workspace)
-        items = self.line_items(vendor)
-        for global_id, item in bundle.line_items.items():
-            items.prime(global_id, item)
+    def prime(self, vendor: Vendor, bundle: Bundle) -> None:
+        # aiodataloader's prime() keeps an older value; within one request (two updates in
+        # one operation, say) the newest vendor answer must win.
+        _replace(self.users(vendor), bundle.users)
+        _replace(self.workspaces(vendor), bundle.workspaces)
+        _replace(self.line_items(vendor), bundle.line_items)
         self.external_references.update(bundle.external_references)
+
+
+def _replace(loader: DataLoader[K, V], values: Mapping[K, V]) -> None:
+    for key, value in values.items():
+        loader.clear(key).prime(key, value)

@@ -35,21 +35,20 @@ class Settings:
             return self.sandbox
         return not (self.kantata_token or self.kitchen_token)
 
-    def with_sandbox(self, origin: str) -> Settings:
-        """These settings pointed at the embedded sandbox served at `origin`.
-
-        The sandbox's own demo credentials fill in whatever is not configured.
-        """
-        from gateway.sandbox import SANDBOX_CREDENTIALS
-
+    def with_sandbox(
+        self, origin: str, kantata_token: str, kitchen_token: str, kitchen_workspace: str
+    ) -> Settings:
+        """These settings pointed at the embedded sandbox served at `origin`, with the
+        sandbox's demo credentials in place of any configured ones (a real vendor token is
+        never sent to the emulators)."""
         return replace(
             self,
             sandbox=True,
             kantata_base_url=f"{origin}/sandbox/kantata/api/v1",
             kitchen_base_url=f"{origin}/sandbox/kitchen/{{workspace}}/api",
-            kantata_token=SANDBOX_CREDENTIALS.kantata_token,
-            kitchen_token=SANDBOX_CREDENTIALS.kitchen_token,
-            kitchen_workspace=SANDBOX_CREDENTIALS.kitchen_workspace,
+            kantata_token=kantata_token,
+            kitchen_token=kitchen_token,
+            kitchen_workspace=kitchen_workspace,
         )
 
     def __repr__(self) -> str:
@@ -91,7 +90,7 @@ class Settings:
                 raise SettingsError("GATEWAY_UPSTREAM_TIMEOUT must be between 0 and 600 seconds")
 
         workspace = text("KITCHEN_WORKSPACE")
-        if workspace is not None and not WORKSPACE_SLUG.match(workspace):
+        if workspace is not None and not WORKSPACE_SLUG.fullmatch(workspace):
             raise SettingsError("KITCHEN_WORKSPACE must match ^[a-z0-9][a-z0-9-]{0,62}$")
 
         return cls(

@@ -63,6 +63,14 @@ def test_request_headers_override_configured_credentials() -> None:
     settings = Settings.from_env(
         {"KANTATA_TOKEN": "a", "KITCHEN_TOKEN": "b", "KITCHEN_WORKSPACE": "demo"}
     )
-    mine = credentials_for(settings, {"x-kantata-token": "c", "x-kitchen-workspace": "acme"})
-    assert (mine.kantata_token, mine.kitchen_token, mine.kitchen_workspace) == ("c", "b", "acme")
+    mine = credentials_for(settings, {"x-kantata-token": "c", "x-kitchen-token": "d"})
+    assert (mine.kantata_token, mine.kitchen_token, mine.kitchen_workspace) == ("c", "d", "demo")
+    theirs = credentials_for(settings, {"x-kitchen-token": "e", "x-kitchen-workspace": "acme"})
+    assert (theirs.kitchen_token, theirs.kitchen_workspace) == ("e", "acme")
     assert credentials_for(settings, {}).kantata_token == "a"
+
+
+def test_a_workspace_header_never_borrows_the_configured_key() -> None:
+    settings = Settings.from_env({"KITCHEN_TOKEN": "operator-key", "KITCHEN_WORKSPACE": "demo"})
+    chosen = credentials_for(settings, {"x-kitchen-workspace": "elsewhere"})
+    assert (chosen.kitchen_token, chosen.kitchen_workspace) == (None, "elsewhere")

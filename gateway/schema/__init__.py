@@ -5,14 +5,17 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
 
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.operations import Mutation, Query
+from gateway.schema.scalars import SCALAR_MAP
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    # Our own errors carry a neutral code; anything else is a bug and its text stays inside.
-    if error.original_error is None:
+    """Only failures inside resolvers (they have a path) can leak internals; ours carry a
+    neutral code. Errors about the request itself (a bad variable) keep their message."""
+    if error.original_error is None or error.path is None:
         return False
     return not (error.extensions or {}).get("code")
 
@@ -22,6 +25,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[KantataInvoice, KitchenInvoice],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error")
         ],

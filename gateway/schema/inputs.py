@@ -17,6 +17,7 @@ from strawberry.types.maybe import Some
 
 from gateway import domain
 from gateway.schema.enums import DiscountType, InvoiceVisibility, PaymentGateway
+from gateway.schema.naming import camel
 
 
 @strawberry.input(description="A Kitchen line item; it replaces the whole list when sent.")
@@ -108,15 +109,10 @@ class UpdateInvoiceInput:
     external_reference: strawberry.Maybe[ExternalReferenceInput | None]
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _present(obj: object) -> dict[str, Any]:
     """The Maybe fields the caller sent, by input name, with Some() unwrapped."""
     return {
-        _camel(f.name): value.value
+        camel(f.name): value.value
         for f in dataclasses.fields(obj)  # type: ignore[arg-type]
         if isinstance(value := getattr(obj, f.name), Some)
     }

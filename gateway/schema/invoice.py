@@ -18,9 +18,9 @@ from gateway import domain
 from gateway.context import Context
 from gateway.domain import Need
 from gateway.errors import GatewayError
-from gateway.ids import format_id
 from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
 from gateway.schema.errors import field_error
+from gateway.schema.node import Node
 from gateway.schema.types import (
     Discount,
     DueReminder,
@@ -41,15 +41,13 @@ async def _complete(
     """The invoice again with `need` included, for a selection the plan did not foresee."""
     loader = info.context.loaders.invoices(invoice.vendor)
     try:
-        bundle = await loader.load((invoice.vendor_id, frozenset({need})))
+        return await loader.load((invoice.vendor_id, frozenset({need})))
     except GatewayError as exc:
         raise field_error(exc) from None
-    return bundle.invoice
 
 
 @strawberry.interface(description="An invoice at either vendor, in one vocabulary.")
-class Invoice:
-    id: strawberry.ID = strawberry.field(description="Global ID, e.g. kantata:invoice:101.")
+class Invoice(Node):
     vendor: Vendor
     vendor_id: str = strawberry.field(description="The vendor's own ID.")
     number: str | None
@@ -136,16 +134,9 @@ class KantataInvoice(Invoice):
         known = info.context.loaders.external_references
         return [
             ExternalReference.of(known[ref_id])
-            for ref_id in _external_ids(details)
+            for ref_id in details.external_reference_ids or ()
             if ref_id in known
         ]
-
-
-def _external_ids(details: domain.KantataDetails) -> list[str]:
-    return [
-        format_id(domain.Vendor.KANTATA, "external_reference", native)
-        for native in details.external_reference_ids or ()
-    ]
 
 
 @strawberry.type(description="A Kitchen.co invoice.")
@@ -186,8 +177,8 @@ def _common(invoice: domain.Invoice) -> dict[str, object]:
     }
 
 
-def _kitchen_id(type_: str, native: str | None) -> strawberry.ID | None:
-    return strawberry.ID(format_id(domain.Vendor.KITCHEN, type_, native)) if native else None
+def _id(value: str | None) -> strawberry.ID | None:
+    return strawberry.ID(value) if value else None
 
 
 def invoice_type(invoice: domain.Invoice) -> Invoice:
@@ -208,21 +199,16 @@ def invoice_type(invoice: domain.Invoice) -> Invoice:
         visibility=details.visibility,
         payment_gateways=list(details.payment_gateways),
         discounts=[
-            Discount(id=_kitchen_id("discount", d.id), title=d.title, amount=d.amount, type=d.type)
+            Discount(id=_id(d.id), title=d.title, amount=d.amount, type=d.type)
             for d in details.discounts
         ],
-        tax_items=[
-            TaxItem(id=_kitchen_id("tax_item", t.id), title=t.title, rate=t.rate)
-            for t in details.tax_items
-        ],
+        tax_items=[TaxItem(id=_id(t.id), title=t.title, rate=t.rate) for t in details.tax_items],
         due_reminder=DueReminder(
             message=reminder.message, send_days=reminder.send_days, send_date=reminder.send_date
         ),
-        subtotal=Money(amount=details.subtotal.amount, currency=details.subtotal.currency),
-        discount_total=Money(
-            amount=details.discount_total.amount, currency=details.discount_total.currency
-        ),
-        tax_total=Money(amount=details.tax_total.amount, currency=details.tax_total.currency),
+        subtotal=Money.exactly(details.subtotal),
+        discount_total=Money.exactly(details.discount_total),
+        tax_total=Money.exactly(details.tax_total),
         paid_at=details.paid_at,
         finalized_at=details.finalized_at,
     )

@@ -6,12 +6,17 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
+from gateway.domain import Vendor
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, InvalidId, parse_id
 from gateway.schema import planning
+from gateway.schema.connection import InvoiceConnection, connection, window
 from gateway.schema.errors import UserError, field_error, user_errors
+from gateway.schema.filters import InvoiceFilter, filter_values
 from gateway.schema.inputs import UpdateInvoiceInput, to_patch
 from gateway.schema.invoice import Invoice, invoice_type
+from gateway.schema.lookup import find_node
+from gateway.schema.node import Node
 
 
 def _invoice_id(value: str, path: tuple[str, ...]) -> GlobalId:
@@ -34,12 +39,60 @@ class Query:
         try:
             gid = _invoice_id(id, ("id",))
             needs = planning.invoice_needs(planning.below(info.selected_fields))
-            bundle = await info.context.loaders.invoices(gid.vendor).load((gid.native, needs))
+            invoice = await info.context.loaders.invoices(gid.vendor).load((gid.native, needs))
         except GatewayError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return None
             raise field_error(exc) from None
-        return invoice_type(bundle.invoice)
+        return invoice_type(invoice)
+
+    @strawberry.field(
+        description="A vendor's invoices, newest first, as a Relay connection. `first` is at "
+        "most 100. Nested fields of the whole page cost one upstream call."
+    )
+    async def invoices(
+        self,
+        info: Info[Context, None],
+        vendor: Vendor,
+        first: int = 20,
+        after: str | None = None,
+        filter: InvoiceFilter | None = None,
+    ) -> InvoiceConnection | None:
+        below = planning.below(info.selected_fields)
+        nodes = planning.children(planning.children(below, "edges"), "node")
+        needs = planning.invoice_needs(nodes + planning.children(below, "nodes"))
+        try:
+            offset, limit = window(vendor, first, after)
+            client = info.context.client(vendor)
+            bundle = await client.list_invoices(filter_values(filter), offset, limit, needs)
+        except GatewayError as exc:
+            raise field_error(exc) from None
+        info.context.loaders.prime(vendor, bundle)
+        invoices = [invoice_type(invoice) for invoice in bundle.invoices]
+        return connection(vendor, invoices, offset, bundle.total or 0)
+
+    @strawberry.field(description="Any object by its global ID; null when the vendor has none.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        try:
+            return await find_node(info, id, planning.below(info.selected_fields), ("id",))
+        except GatewayError as exc:
+            raise field_error(exc) from None
+
+    @strawberry.field(
+        description="Several objects by global ID, in the order asked; each one that cannot "
+        "be found is null, with an error at its position when something went wrong."
+    )
+    def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
+        selections = planning.below(info.selected_fields)
+
+        async def one(index: int, raw_id: str) -> Node | None:
+            try:
+                return await find_node(info, raw_id, selections, ("ids", str(index)))
+            except GatewayError as exc:
+                raise field_error(exc) from None
+
+        # Awaitables as list items: each fails on its own, and their loads batch together.
+        return [one(i, raw_id) for i, raw_id in enumerate(ids)]  # type: ignore[misc]
 
 
 @strawberry.type
@@ -61,5 +114,5 @@ class Mutation:
             bundle = await client.update_invoice(request, gid.native)
         except GatewayError as exc:
             return UpdateInvoicePayload(invoice=None, user_errors=user_errors(exc))
-        info.context.loaders.prime(bundle)
+        info.context.loaders.prime(gid.vendor, bundle)
         return UpdateInvoicePayload(invoice=invoice_type(bundle.invoice), user_errors=[])

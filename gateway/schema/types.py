@@ -9,6 +9,7 @@ import strawberry
 
 from gateway import domain
 from gateway.schema.enums import DiscountType, LineItemKind
+from gateway.schema.node import Node
 
 
 @strawberry.type(description="An exact amount of money (the amount is a decimal string).")
@@ -17,13 +18,16 @@ class Money:
     currency: str
 
     @classmethod
+    def exactly(cls, money: domain.Money) -> Money:
+        return cls(amount=money.amount, currency=money.currency)
+
+    @classmethod
     def of(cls, money: domain.Money | None) -> Money | None:
-        return None if money is None else cls(amount=money.amount, currency=money.currency)
+        return None if money is None else cls.exactly(money)
 
 
 @strawberry.type
-class User:
-    id: strawberry.ID
+class User(Node):
     name: str | None
     email: str | None
 
@@ -33,8 +37,7 @@ class User:
 
 
 @strawberry.type(description="A Kantata project (workspace) an invoice covers.")
-class Workspace:
-    id: strawberry.ID
+class Workspace(Node):
     title: str | None
 
     @classmethod
@@ -47,8 +50,7 @@ class Workspace:
     "hourly rate. Other Kantata kinds have quantity 1. "
     "Kitchen items: amount = quantity x unitPrice."
 )
-class LineItem:
-    id: strawberry.ID
+class LineItem(Node):
     kind: LineItemKind
     title: str | None
     description: str | None
@@ -64,8 +66,8 @@ class LineItem:
             title=item.title,
             description=item.description,
             quantity=item.quantity,
-            unit_price=Money(amount=item.unit_price.amount, currency=item.unit_price.currency),
-            amount=Money(amount=item.amount.amount, currency=item.amount.currency),
+            unit_price=Money.exactly(item.unit_price),
+            amount=Money.exactly(item.amount),
         )
 
 

@@ -3,6 +3,7 @@ credentials. This is the only module that knows every vendor."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import httpx
@@ -12,8 +13,10 @@ from gateway.domain import Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.http import Upstream
+from gateway.vendors.kantata import errors as kantata_errors
 from gateway.vendors.kantata import translate as kantata
 from gateway.vendors.kantata.client import KantataClient
+from gateway.vendors.kitchen import errors as kitchen_errors
 from gateway.vendors.kitchen import translate as kitchen
 from gateway.vendors.kitchen.client import KitchenClient
 
@@ -26,6 +29,20 @@ def http_clients(settings: Settings) -> dict[Vendor, httpx.AsyncClient]:
         vendor: httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
         for vendor in Vendor
     }
+
+
+# A bearer token is visible ASCII; anything else could not be sent in a header anyway.
+_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
+
+
+def _checked(token: str | None, what: str, header: str) -> str:
+    if not token:
+        raise _missing(what, header)
+    if not _TOKEN.fullmatch(token):
+        raise GatewayError.one(
+            ErrorCode.UNAUTHENTICATED, f"the {what} is not a token (check {header})"
+        )
+    return token
 
 
 def _missing(what: str, header: str) -> GatewayError:
@@ -42,27 +59,26 @@ def vendor_client(
     credentials: Credentials,
 ) -> VendorClient:
     if vendor is Vendor.KANTATA:
-        if not credentials.kantata_token:
-            raise _missing("Kantata token", "X-Kantata-Token")
+        token = _checked(credentials.kantata_token, "Kantata token", "X-Kantata-Token")
         return KantataClient(
             Upstream(
                 http[vendor],
                 vendor_label=kantata.LABEL,
                 base_url=settings.kantata_base_url,
                 headers={
-                    "Authorization": f"Bearer {credentials.kantata_token}",
+                    "Authorization": f"Bearer {token}",
                     "Accept": "application/json",
                 },
-                read_errors=kantata.error_messages,
+                read_errors=kantata_errors.error_messages,
                 map_field=kantata.vendor_field_path,
+                deadline=settings.upstream_timeout,
             )
         )
-    if not credentials.kitchen_token:
-        raise _missing("Kitchen API key", "X-Kitchen-Token")
+    key = _checked(credentials.kitchen_token, "Kitchen API key", "X-Kitchen-Token")
     workspace = credentials.kitchen_workspace
     if not workspace:
         raise _missing("Kitchen workspace", "X-Kitchen-Workspace")
-    if not WORKSPACE_SLUG.match(workspace):
+    if not WORKSPACE_SLUG.fullmatch(workspace):
         raise GatewayError.one(
             ErrorCode.INVALID_INPUT,
             "the Kitchen workspace must match ^[a-z0-9][a-z0-9-]{0,62}$",
@@ -73,11 +89,12 @@ def vendor_client(
             vendor_label=kitchen.LABEL,
             base_url=settings.kitchen_base_url.replace("{workspace}", workspace),
             headers={
-                "Authorization": f"Bearer {credentials.kitchen_token}",
+                "Authorization": f"Bearer {key}",
                 "Accept": "application/json",
                 "X-Requested-With": "XMLHttpRequest",
             },
-            read_errors=kitchen.error_messages,
+            read_errors=kitchen_errors.error_messages,
             map_field=kitchen.vendor_field_path,
+            deadline=settings.upstream_timeout,
         )
     )

@@ -42,17 +42,22 @@ class FieldRule:
     limits: Mapping[str, Any] = field(default_factory=dict)
 
 
-def translate(values: Mapping[str, Any], rules: Mapping[str, FieldRule], vendor_label: str) -> Body:
-    """Every field the caller sent, translated; every problem named at once."""
+def translate(
+    values: Mapping[str, Any],
+    rules: Mapping[str, FieldRule],
+    vendor_label: str,
+    root: str = "input",
+) -> Body:
+    """Every field the caller sent, translated; every problem named at once. `root` is the
+    argument the values came in (`input` for an update, `filter` for a list)."""
     problems = ProblemCollector()
     body: Body = {}
     for name, value in values.items():
-        path: Path = ("input", name)
+        path: Path = (root, name)
         rule = rules.get(name)
         if rule is None:
-            problems.add(
-                ErrorCode.UNSUPPORTED_FIELD, f"{vendor_label} invoices have no {name}", path
-            )
+            what = "invoices have no" if root == "input" else "cannot filter invoices by"
+            problems.add(ErrorCode.UNSUPPORTED_FIELD, f"{vendor_label} {what} {name}", path)
             continue
         if value is None:
             if rule.clear is None:

@@ -3,6 +3,7 @@ status codes into neutral errors, and bodies into JSON with exact decimals."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ class Upstream:
         headers: dict[str, str],
         read_errors: ErrorReader,
         map_field: Callable[[str], tuple[str, ...] | None] = lambda _: None,
+        deadline: float = 30.0,
     ) -> None:
         self._client = client
+        self._deadline = deadline
         self._label = vendor_label
         self._base_url = base_url.rstrip("/")
         self._headers = headers
@@ -83,14 +86,17 @@ class Upstream:
         if content is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = await self._client.request(
-                method, self.url(path), params=list(params), content=content, headers=headers
-            )
-        except httpx.TimeoutException:
+            # httpx's timeouts bound each phase (connect, each read); the deadline bounds the
+            # whole call, so a vendor trickling bytes cannot hold a caller for longer.
+            async with asyncio.timeout(self._deadline):
+                response = await self._client.request(
+                    method, self.url(path), params=list(params), content=content, headers=headers
+                )
+        except (httpx.TimeoutException, TimeoutError):
             raise GatewayError.one(
                 ErrorCode.UPSTREAM_TIMEOUT, f"{self._label} did not answer in time"
             ) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
             raise GatewayError.one(
                 ErrorCode.UPSTREAM_UNAVAILABLE,
                 f"{self._label} could not be reached ({type(exc).__name__})",
@@ -133,7 +139,7 @@ def guarded(vendor_label: str, convert: Callable[[], T]) -> T:
     """A vendor answer we cannot read is the vendor's failure, not ours."""
     try:
         return convert()
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
         raise GatewayError.one(
             ErrorCode.UPSTREAM_UNAVAILABLE, f"{vendor_label} answered in an unexpected shape"
         ) from None

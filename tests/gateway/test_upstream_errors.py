@@ -181,7 +181,8 @@ def test_a_read_only_token_is_forbidden_to_write(
 
 
 def test_a_bad_workspace_header_never_reaches_a_url(gw: Gateway) -> None:
-    payload = update(gw, KITCHEN_DRAFT, **{"X-Kitchen-Workspace": "evil.example.com/x"})
+    headers = {"X-Kitchen-Workspace": "evil.example.com/x", "X-Kitchen-Token": "k"}
+    payload = update(gw, KITCHEN_DRAFT, **headers)
     assert [e["code"] for e in payload["userErrors"]] == ["INVALID_INPUT"]
     assert gw.requests("kitchen") == []
 

@@ -84,6 +84,8 @@ async def test_error_messages_never_carry_the_token() -> None:
         (Vendor.KITCHEN, Credentials("t", "k", None), ErrorCode.UNAUTHENTICATED),
         (Vendor.KITCHEN, Credentials("t", None, "demo"), ErrorCode.UNAUTHENTICATED),
         (Vendor.KITCHEN, Credentials(None, "k", "Not.A.Slug"), ErrorCode.INVALID_INPUT),
+        (Vendor.KITCHEN, Credentials(None, "k", "demo\n"), ErrorCode.INVALID_INPUT),
+        (Vendor.KANTATA, Credentials("t\u00f6ken", None, None), ErrorCode.UNAUTHENTICATED),
     ],
 )
 def test_missing_or_bad_credentials_fail_before_any_call(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from gateway.domain import (
@@ -17,13 +18,16 @@ from gateway.domain import (
     VendorRequest,
     Workspace,
 )
-from gateway.ids import parse_id
+from gateway.errors import ErrorCode, GatewayError
+from gateway.ids import InvalidId, parse_id, well_formed
 from gateway.vendors.http import Upstream, guarded
-from gateway.vendors.kantata import translate
+from gateway.vendors.kantata import read, translate
+from gateway.vendors.paging import plan_pages
 
 # `only=` skips pagination, but a URL carrying thousands of IDs is refused by proxies; the
 # index endpoints' own page cap is a safe chunk size.
 ONLY_CHUNK = 200
+MAX_PER_PAGE = 200  # the index endpoints' documented maximum
 
 
 class KantataClient:
@@ -42,40 +46,95 @@ class KantataClient:
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:
         envelope = await self._upstream.send(request)
-        return guarded(translate.LABEL, lambda: translate.bundle_from_envelope(envelope, native_id))
+        return guarded(translate.LABEL, lambda: read.single_invoice(envelope, native_id))
 
-    async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle:
-        envelope = await self._upstream.request(
-            "GET", f"/invoices/{native_id}", params=translate.include_params(needs)
-        )
-        return guarded(translate.LABEL, lambda: translate.bundle_from_envelope(envelope, native_id))
+    async def fetch_invoices(self, native_ids: Sequence[str], needs: Needs) -> Bundle:
+        unique = well_formed(self.vendor, "invoice", native_ids)
+        if not unique:
+            return Bundle()
+        include = translate.include_params(needs)
+        if len(unique) == 1:
+            # A single read keeps the vendor's own 404 (and is what a person would send).
+            try:
+                envelope = await self._upstream.request(
+                    "GET", f"/invoices/{unique[0]}", params=include
+                )
+            except GatewayError as exc:
+                if exc.code is ErrorCode.NOT_FOUND:
+                    return Bundle()
+                raise
+            return guarded(translate.LABEL, lambda: read.bundle_from_envelope(envelope))
+        bundle = Bundle()
+        for envelope in await self._only_envelopes("/invoices", unique, include):
+            bundle.merge(guarded(translate.LABEL, partial(read.bundle_from_envelope, envelope)))
+        return bundle
 
-    async def _only(self, path: str, key: str, ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    async def list_invoices(
+        self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
+    ) -> Bundle:
+        params = translate.filter_params(filters) + translate.include_params(needs)
+        plan = plan_pages(offset, limit, MAX_PER_PAGE)
+
+        async def page(number: int) -> Bundle:
+            envelope = await self._upstream.request(
+                "GET",
+                "/invoices",
+                params=(("page", str(number)), ("per_page", str(plan.per_page)), *params),
+            )
+            return guarded(translate.LABEL, lambda: read.bundle_from_envelope(envelope))
+
+        pages = await asyncio.gather(*(page(number) for number in plan.pages))
+        bundle = Bundle(total=pages[0].total)
+        for answer in pages:
+            bundle.merge(answer)
+        bundle.invoices = bundle.invoices[plan.skip : plan.skip + limit]
+        return bundle
+
+    async def _only_envelopes(
+        self, path: str, ids: Sequence[str], params: tuple[tuple[str, str], ...] = ()
+    ) -> list[Any]:
         unique = list(dict.fromkeys(ids))
         chunks = [unique[i : i + ONLY_CHUNK] for i in range(0, len(unique), ONLY_CHUNK)]
-
-        async def one(chunk: list[str]) -> list[Mapping[str, Any]]:
-            envelope = await self._upstream.request(
-                "GET", path, params=(("only", ",".join(chunk)),)
+        return list(
+            await asyncio.gather(
+                *(
+                    self._upstream.request("GET", path, params=(("only", ",".join(c)), *params))
+                    for c in chunks
+                )
             )
-            return guarded(translate.LABEL, lambda: translate.records(envelope, key))
+        )
 
-        pages = await asyncio.gather(*(one(chunk) for chunk in chunks))
-        return [record for page in pages for record in page]
+    async def _only(self, path: str, key: str, ids: Sequence[str]) -> list[Mapping[str, Any]]:
+        envelopes = await self._only_envelopes(path, ids)
+        return [
+            record
+            for envelope in envelopes
+            for record in guarded(translate.LABEL, partial(read.records, envelope, key))
+        ]
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]:
-        found = await self._only("/users", "users", [key.native_id for key in keys])
-        by_id = {str(r["id"]): translate.user_from_record(r) for r in found}
+        ids = well_formed(self.vendor, "user", [key.native_id for key in keys])
+        found = await self._only("/users", "users", ids)
+        by_id = {
+            str(r["id"]): guarded(translate.LABEL, partial(read.user_from_record, r)) for r in found
+        }
         return {key: by_id[key.native_id] for key in keys if key.native_id in by_id}
 
     async def fetch_workspaces(self, native_ids: Sequence[str]) -> Mapping[str, Workspace]:
-        found = await self._only("/workspaces", "workspaces", native_ids)
-        return {str(r["id"]): translate.workspace_from_record(r) for r in found}
+        ids = well_formed(self.vendor, "workspace", native_ids)
+        found = await self._only("/workspaces", "workspaces", ids)
+        return {
+            str(r["id"]): guarded(translate.LABEL, partial(read.workspace_from_record, r))
+            for r in found
+        }
 
     async def fetch_line_items(self, global_ids: Sequence[str]) -> Mapping[str, LineItem]:
         by_type: dict[str, list[str]] = {}
         for global_id in global_ids:
-            gid = parse_id(global_id)
+            try:
+                gid = parse_id(global_id)
+            except InvalidId:
+                continue  # named by a vendor answer, malformed: reported missing
             # Fixed fee and additional items have no endpoint of their own: they only ever
             # arrive through an invoice's include, so they are never fetched here.
             if gid.type in translate.INDEX_PATH_BY_TYPE:
@@ -85,8 +144,10 @@ class KantataClient:
             path = translate.INDEX_PATH_BY_TYPE[id_type]
             found = await self._only(path, path.lstrip("/"), natives)
             kind = translate.KIND_BY_TYPE[id_type]
-            return [translate.line_item_from_record(kind, r) for r in found]
+            return [
+                guarded(translate.LABEL, partial(read.line_item_from_record, kind, r))
+                for r in found
+            ]
 
-        calls: list[Awaitable[list[LineItem]]] = [one(t, n) for t, n in by_type.items()]
-        results = await asyncio.gather(*calls)
+        results = await asyncio.gather(*(one(t, n) for t, n in by_type.items()))
         return {item.id: item for items in results for item in items}

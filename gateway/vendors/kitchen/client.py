@@ -19,12 +19,15 @@ from gateway.domain import (
     Workspace,
 )
 from gateway.errors import ErrorCode, GatewayError
+from gateway.ids import is_native_id, well_formed
 from gateway.vendors.http import Upstream, guarded
-from gateway.vendors.kitchen import translate
+from gateway.vendors.kitchen import read, translate
+from gateway.vendors.paging import plan_pages
 
-# Kitchen has no batch-by-ID filter, so users are fetched one by one; this bounds how many
-# of those run at once for one caller.
-MAX_CONCURRENT_USER_FETCHES = 8
+# Kitchen has no batch-by-ID filter, so invoices and users are fetched one by one; this
+# bounds how many of those run at once for one caller's request.
+MAX_CONCURRENT_FETCHES = 8
+MAX_PER_PAGE = 100  # the paginator's maximum
 _USER_PATHS = {translate.MEMBER: "/members", translate.CLIENT: "/clients"}
 
 
@@ -33,6 +36,7 @@ class KitchenClient:
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
+        self._limit = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
 
     def build_update(self, patch: InvoicePatch, needs: Needs) -> VendorRequest:
         return VendorRequest(
@@ -44,34 +48,66 @@ class KitchenClient:
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:
         record = await self._upstream.send(request)
-        return guarded(translate.LABEL, lambda: translate.bundle_from_record(record))
+        return guarded(translate.LABEL, partial(read.bundle_from_record, record))
 
-    async def fetch_invoice(self, native_id: str, needs: Needs) -> Bundle:
-        record = await self._upstream.request(
-            "GET", f"/invoices/{native_id}", params=translate.expand_params(needs)
-        )
-        return guarded(translate.LABEL, lambda: translate.bundle_from_record(record))
+    async def fetch_invoices(self, native_ids: Sequence[str], needs: Needs) -> Bundle:
+        # No batch endpoint: one GET per distinct invoice, a bounded number at a time.
+        params = translate.expand_params(needs)
+
+        async def one(native_id: str) -> Bundle:
+            async with self._limit:
+                record = await self._get_or_none(f"/invoices/{native_id}", params)
+            if record is None:
+                return Bundle()
+            return guarded(translate.LABEL, partial(read.bundle_from_record, record))
+
+        bundle = Bundle()
+        ids = well_formed(self.vendor, "invoice", native_ids)
+        for answer in await asyncio.gather(*(one(i) for i in ids)):
+            bundle.merge(answer)
+        return bundle
+
+    async def list_invoices(
+        self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
+    ) -> Bundle:
+        params = translate.filter_params(filters) + translate.expand_params(needs)
+        plan = plan_pages(offset, limit, MAX_PER_PAGE)
+
+        async def page(number: int) -> Bundle:
+            body = await self._upstream.request(
+                "GET",
+                "/invoices",
+                params=(("page", str(number)), ("per_page", str(plan.per_page)), *params),
+            )
+            return guarded(translate.LABEL, partial(read.bundle_from_page, body))
+
+        pages = await asyncio.gather(*(page(number) for number in plan.pages))
+        bundle = Bundle(total=pages[0].total)
+        for answer in pages:
+            bundle.merge(answer)
+        bundle.invoices = bundle.invoices[plan.skip : plan.skip + limit]
+        return bundle
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]:
-        limit = asyncio.Semaphore(MAX_CONCURRENT_USER_FETCHES)
 
         async def one(key: UserKey) -> User | None:
             # A user named without a role is looked for among members, then clients.
             roles = [key.role] if key.role in _USER_PATHS else list(_USER_PATHS)
             for role in roles:
-                async with limit:
+                async with self._limit:
                     record = await self._get_or_none(f"{_USER_PATHS[role]}/{key.native_id}")
                 if record is not None:
-                    return guarded(translate.LABEL, partial(translate.user_from_record, record))
+                    return guarded(translate.LABEL, partial(read.user_from_record, record))
             return None
 
-        unique = list(dict.fromkeys(keys))
+        # IDs come from vendor answers: only well-formed ones go into a URL.
+        unique = [k for k in dict.fromkeys(keys) if is_native_id(self.vendor, "user", k.native_id)]
         users = await asyncio.gather(*(one(key) for key in unique))
         return {key: user for key, user in zip(unique, users, strict=True) if user is not None}
 
-    async def _get_or_none(self, path: str) -> Any:
+    async def _get_or_none(self, path: str, params: tuple[tuple[str, str], ...] = ()) -> Any:
         try:
-            return await self._upstream.request("GET", path)
+            return await self._upstream.request("GET", path, params=params)
         except GatewayError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return None

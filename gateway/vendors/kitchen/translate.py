@@ -1,51 +1,36 @@
-"""Kitchen.co <-> neutral, as pure functions.
+"""Neutral requests -> Kitchen.co requests, as pure functions (answers: `read.py`).
 
 Quirks this module absorbs:
 - PUT bodies are flat; whatever is not sent is left unchanged.
 - `items`, `discounts` and `tax_items` each replace the whole list when sent.
-- An item's `amount` is its unit price; the line total is quantity x amount. `quantity`
-  arrives as a string ("1.00"), money as JSON numbers read into exact decimals.
+- An item's `amount` is its unit price; the line total is quantity x amount.
 - Tax items carry a percentage in `amount`, applied after discounts (the vendor's own
   example: 675.65 - 50.54% = 334.18, + 46.3% tax = 488.91).
-- `creator` and `client` are ID strings unless `expand[]` replaced them with objects; we
-  ask for the expansion but cope with plain strings.
-- Dates are ISO 8601 date-times with an offset; the neutral date is the calendar date in
-  the offset the vendor wrote.
+- `expand[]=creator&expand[]=client` asks for the users inline (array syntax only).
+- Laravel error keys (`items.0.amount`) map back to neutral paths here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from gateway.currency import pad, quantize
+from gateway.currency import minor_units
 from gateway.domain import (
-    Bundle,
-    Discount,
     DiscountInput,
     DiscountType,
-    DueReminder,
     DueReminderInput,
-    Invoice,
     InvoiceStatus,
     InvoiceVisibility,
-    KitchenDetails,
-    LineItem,
     LineItemInput,
-    LineItemKind,
-    Money,
     Need,
     Needs,
     PaymentGateway,
     TaxInput,
-    TaxItem,
-    User,
-    UserKey,
     Vendor,
 )
-from gateway.ids import format_id
+from gateway.errors import ProblemCollector
 from gateway.vendors.fields import (
     JAVA_LOCALE,
     Body,
@@ -74,7 +59,7 @@ def _recipient(value: Any) -> Body:
 
 
 def _language(value: Any) -> Body:
-    if not isinstance(value, str) or not JAVA_LOCALE.match(value):
+    if not isinstance(value, str) or not JAVA_LOCALE.fullmatch(value):
         raise Invalid("must be a Java locale such as en_US")
     return {"language": value}
 
@@ -184,7 +169,33 @@ _NESTED_NAMES = {
 
 
 def update_body(values: Mapping[str, Any]) -> Body:
-    return translate(values, RULES, LABEL)
+    body = translate(values, RULES, LABEL)
+    _check_precision(values)
+    return body
+
+
+def _check_precision(values: Mapping[str, Any]) -> None:
+    """Kitchen rounds money to the currency's minor unit without a word; an amount finer
+    than that is refused here instead. Without a `currency` in the same update the invoice's
+    currency is unknown, and two places (the vendor's own examples) are the limit [guess]."""
+    code = values.get("currency")
+    places = minor_units(code) if isinstance(code, str) else 2
+    step = Decimal(1).scaleb(-places)
+    problems = ProblemCollector()
+    amounts: list[tuple[tuple[str, ...], Decimal]] = [
+        (("input", "lineItems", str(i), "unitPrice"), item.unit_price)
+        for i, item in enumerate(values.get("lineItems") or ())
+        if item.unit_price is not None
+    ]
+    amounts += [
+        (("input", "discounts", str(i), "amount"), discount.amount)
+        for i, discount in enumerate(values.get("discounts") or ())
+        if discount.type is DiscountType.FIXED
+    ]
+    for path, amount in amounts:
+        if amount.is_finite() and amount != amount.quantize(step):
+            problems.invalid(path, f"has more than {places} decimal places for this currency")
+    problems.raise_if_any()
 
 
 def vendor_field_path(key: str) -> tuple[str, ...] | None:
@@ -208,150 +219,33 @@ def expand_params(needs: Needs) -> tuple[tuple[str, str], ...]:
     return tuple(params)
 
 
-# --- vendor answer -> neutral ---------------------------------------------------------------
+def _status_filter(value: Any) -> Body:
+    if not isinstance(value, InvoiceStatus) or value is InvoiceStatus.UNKNOWN:
+        raise Invalid("must be a Kitchen status (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)")
+    return {"status": value.value.lower()}
 
-_STATUS = {
-    "draft": InvoiceStatus.DRAFT,
-    "open": InvoiceStatus.OPEN,
-    "paid": InvoiceStatus.PAID,
-    "void": InvoiceStatus.VOID,
-    "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
+
+def _number_filter(value: Any) -> Body:
+    if not isinstance(value, str) or not value:
+        raise Invalid("must not be empty")
+    return {"number": value}
+
+
+def _archived_filter(value: Any) -> Body:
+    return {"state": "archived" if value else "active"}
+
+
+# Neutral list filter -> query parameter. Kitchen documents only `state`; `status` and
+# `number` are inferred [guess] (see the sandbox's docstring).
+FILTERS: dict[str, FieldRule] = {
+    "status": FieldRule(("status",), _status_filter),
+    "number": FieldRule(("number",), _number_filter),
+    "archived": FieldRule(("state",), _archived_filter),
 }
-# What is left to pay: nothing once paid or voided, else the total.
-_SETTLED = {InvoiceStatus.PAID, InvoiceStatus.VOID}
 
 
-def _decimal(value: Any) -> Decimal:
-    return Decimal(str(value)) if value is not None else Decimal(0)
-
-
-def _money(value: Any, code: str) -> Money:
-    # Kitchen writes money like PHP floats (`46.3`, `1250`); callers get `46.30`, `1250.00`.
-    return Money(pad(_decimal(value), code), code)
-
-
-def _datetime(value: Any) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
-
-
-def _date(value: Any) -> dt.date | None:
-    parsed = _datetime(value)
-    return parsed.date() if parsed else None
-
-
-def _user_ref(value: Any, role: str, bundle_users: dict[UserKey, User]) -> UserKey | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        key = UserKey(str(value["id"]), role)
-        bundle_users[key] = user_from_record(value)
-        return key
-    return UserKey(str(value), role)
-
-
-def user_from_record(record: Mapping[str, Any]) -> User:
-    return User(
-        id=format_id(Vendor.KITCHEN, "user", str(record["id"])),
-        name=record.get("name"),
-        email=record.get("email"),
-    )
-
-
-def line_item_from_record(record: Mapping[str, Any], currency_code: str) -> LineItem:
-    code = str(record.get("currency") or currency_code)
-    quantity = _decimal(record.get("quantity"))
-    unit_price = pad(_decimal(record.get("amount")), code)
-    return LineItem(
-        id=format_id(Vendor.KITCHEN, "item", str(record["id"])),
-        kind=LineItemKind.ITEM,
-        title=record.get("title"),
-        description=record.get("description"),
-        quantity=quantity,
-        unit_price=Money(unit_price, code),
-        amount=Money(quantize(quantity * unit_price, code), code),
-    )
-
-
-def _discount(record: Mapping[str, Any]) -> Discount:
-    kind = record.get("type")
-    return Discount(
-        id=record.get("id"),
-        title=record.get("title"),
-        amount=_decimal(record.get("amount")),
-        type=DiscountType(kind) if kind in {t.value for t in DiscountType} else None,
-    )
-
-
-def bundle_from_record(record: Mapping[str, Any]) -> Bundle:
-    users: dict[UserKey, User] = {}
-    code = str(record.get("currency") or "USD")
-    items = [line_item_from_record(item, code) for item in record.get("items") or []]
-    status = _STATUS.get(str(record.get("status")), InvoiceStatus.UNKNOWN)
-    total = _money(record.get("total_amount"), code)
-    gateways = tuple(
-        PaymentGateway(g)
-        for g in record.get("payment_gateways") or []
-        if g in {p.value for p in PaymentGateway}
-    )
-    visibility = record.get("visibility")
-    invoice = Invoice(
-        id=format_id(Vendor.KITCHEN, "invoice", str(record["id"])),
-        vendor=Vendor.KITCHEN,
-        vendor_id=str(record["id"]),
-        number=record.get("number"),
-        title=None,
-        status=status,
-        vendor_status=record.get("status"),
-        issue_date=_date(record.get("issue_date")),
-        due_date=_date(record.get("due_date")),
-        payment_terms_days=record.get("due_date_in_days"),
-        currency=code,
-        notes=record.get("memo"),
-        total=total,
-        balance=_money(0, code) if status in _SETTLED else total,
-        created_by=_user_ref(record.get("creator"), MEMBER, users),
-        recipient=_user_ref(record.get("client"), CLIENT, users),
-        workspace_ids=(),
-        line_item_ids=tuple(item.id for item in items),
-        created_at=_datetime(record.get("created_at")),
-        updated_at=_datetime(record.get("updated_at")),
-        details=KitchenDetails(
-            footer=record.get("footer_notes"),
-            language=record.get("language"),
-            visibility=InvoiceVisibility(visibility)
-            if visibility in {v.value for v in InvoiceVisibility}
-            else None,
-            payment_gateways=gateways,
-            discounts=tuple(_discount(d) for d in record.get("discounts") or []),
-            tax_items=tuple(
-                TaxItem(t.get("id"), t.get("title"), _decimal(t.get("amount")))
-                for t in record.get("tax_items") or []
-            ),
-            due_reminder=DueReminder(
-                message=record.get("due_reminder_message"),
-                send_days=record.get("due_reminder_send_days"),
-                send_date=_date(record.get("due_reminder_send_date")),
-            ),
-            subtotal=_money(record.get("amount"), code),
-            discount_total=_money(record.get("discount_amount"), code),
-            tax_total=_money(record.get("tax_amount"), code),
-            paid_at=_datetime(record.get("paid_at")),
-            finalized_at=_datetime(record.get("finalized_at")),
-        ),
-    )
-    return Bundle(invoice, users=users, line_items={item.id: item for item in items})
-
-
-def error_messages(body: Any) -> list[tuple[str, str | None]]:
-    """Laravel bodies: `{"message": "...", "errors": {"field": ["...", ...]}}`."""
-    if not isinstance(body, Mapping):
-        return []
-    errors = body.get("errors")
-    if isinstance(errors, Mapping) and errors:
-        return [
-            (str(message), str(key))
-            for key, messages in errors.items()
-            for message in (messages if isinstance(messages, list) else [messages])
-        ]
-    message = body.get("message")
-    return [(str(message), None)] if message else []
+def filter_params(filters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    params = translate(filters, FILTERS, LABEL, root="filter")
+    # The vendor hides archived invoices unless asked; a neutral list shows them all.
+    params.setdefault("state", "all")
+    return tuple((key, str(value)) for key, value in params.items())

@@ -1,0 +1,38 @@
+"""The neutral invoice list filter. Which vendor serves which filter is the vendor's table;
+a filter it cannot serve is UNSUPPORTED_FIELD, never silently ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from gateway.schema.enums import InvoiceStatus
+from gateway.schema.naming import camel
+
+
+@strawberry.input(description="Narrow a vendor's invoice list. See the README for who serves what.")
+class InvoiceFilter:
+    status: InvoiceStatus | None = strawberry.field(default=None, description="Kitchen.")
+    number: str | None = strawberry.field(default=None, description="Exact number. Kitchen.")
+    issued_after: dt.date | None = strawberry.field(default=None, description="No vendor yet.")
+    issued_before: dt.date | None = strawberry.field(default=None, description="No vendor yet.")
+    updated_since: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
+    created_after: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
+    created_before: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
+    archived: bool | None = strawberry.field(
+        default=None, description="Kitchen: only archived (true) or only active (false)."
+    )
+
+
+def filter_values(value: InvoiceFilter | None) -> dict[str, Any]:
+    """The filters the caller set, by input name."""
+    if value is None:
+        return {}
+    return {
+        camel(f.name): getattr(value, f.name)
+        for f in dataclasses.fields(value)
+        if getattr(value, f.name) is not None
+    }

@@ -1,0 +1,61 @@
+"""Looking objects up by global ID, through the request's loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strawberry.types import Info
+from strawberry.types.nodes import Selection
+
+from gateway.context import Context
+from gateway.domain import UserKey
+from gateway.errors import ErrorCode, GatewayError
+from gateway.ids import InvalidId, parse_id
+from gateway.schema import planning
+from gateway.schema.invoice import invoice_type
+from gateway.schema.node import Node
+from gateway.schema.types import LineItem, User, Workspace
+
+# Objects that exist only inside their invoice: no vendor endpoint returns them alone.
+_INSIDE_INVOICE = {
+    "fixed_fee_item": "Kantata fixed fee items",
+    "additional_item": "Kantata additional items",
+    "external_reference": "Kantata external references",
+    "item": "Kitchen items",
+    "discount": "Kitchen discounts",
+    "tax_item": "Kitchen tax items",
+}
+_LINE_ITEM_TYPES = {"time_entry", "expense", "billing_milestone"}
+
+
+async def find_node(
+    info: Info[Context, None], raw_id: str, selections: Sequence[Selection], path: tuple[str, ...]
+) -> Node | None:
+    """The object behind `raw_id`, or None when the vendor has none; GatewayError else."""
+    try:
+        gid = parse_id(raw_id)
+    except InvalidId as exc:
+        raise GatewayError.one(ErrorCode.INVALID_INPUT, str(exc), path) from None
+    if gid.type in _INSIDE_INVOICE:
+        raise GatewayError.one(
+            ErrorCode.INVALID_INPUT,
+            f"{_INSIDE_INVOICE[gid.type]} cannot be looked up alone; read them through their "
+            "invoice",
+            path,
+        )
+    loaders = info.context.loaders
+    try:
+        if gid.type == "invoice":
+            needs = planning.invoice_needs(selections)
+            return invoice_type(await loaders.invoices(gid.vendor).load((gid.native, needs)))
+        if gid.type == "user":
+            return User.of(await loaders.users(gid.vendor).load(UserKey(gid.native)))
+        if gid.type == "workspace":
+            return Workspace.of(await loaders.workspaces(gid.vendor).load(gid.native))
+        if gid.type in _LINE_ITEM_TYPES:
+            return LineItem.of(await loaders.line_items(gid.vendor).load(str(gid)))
+    except GatewayError as exc:
+        if exc.code is ErrorCode.NOT_FOUND:
+            return None
+        raise
+    raise GatewayError.one(ErrorCode.INVALID_INPUT, f"{raw_id!r} cannot be looked up", path)

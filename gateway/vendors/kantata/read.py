@@ -1,0 +1,215 @@
+"""Kantata OX answers -> neutral objects, as pure functions.
+
+Every answer is one envelope: `results` lists the hits in order, each type sits in its own
+map keyed by string ID, and sideloads (`include=`) add their maps and `*_ids` arrays.
+Money is integer minor units; `currency_base_unit` (1 for JPY) makes it an amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from gateway.currency import from_minor, plain, quantize
+from gateway.domain import (
+    Bundle,
+    ExternalReference,
+    Invoice,
+    InvoiceStatus,
+    KantataDetails,
+    LineItem,
+    LineItemKind,
+    Money,
+    User,
+    UserKey,
+    Vendor,
+    Workspace,
+)
+from gateway.ids import format_id
+from gateway.vendors.kantata.translate import LINE_ITEM_INCLUDES
+from gateway.vendors.reading import iso_date, iso_datetime
+
+_STATUS = {
+    "new": InvoiceStatus.OPEN,
+    "accepted payment": InvoiceStatus.PAID,
+    "cancelled": InvoiceStatus.VOID,
+}
+
+
+def status_of(record: Mapping[str, Any]) -> InvoiceStatus:
+    if record.get("draft"):
+        return InvoiceStatus.DRAFT
+    return _STATUS.get(str(record.get("status")), InvoiceStatus.UNKNOWN)
+
+
+def _ids(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
+
+
+def _global_ids(type_: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(format_id(Vendor.KANTATA, type_, str(v)) for v in value)
+
+
+def _money(cents: Any, currency: str, base_unit: int | None) -> Money | None:
+    if cents is None:
+        return None
+    return Money(from_minor(int(cents), currency, base_unit), currency)
+
+
+def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
+    native = str(record["id"])
+    currency = str(record.get("currency") or "USD")
+    base_unit = record.get("currency_base_unit")
+    line_item_ids: tuple[str, ...] | None = None
+    if all(ids_key in record for _, ids_key, _ in LINE_ITEM_INCLUDES.values()):
+        line_item_ids = tuple(
+            format_id(Vendor.KANTATA, id_type, str(v))
+            for _, ids_key, id_type in LINE_ITEM_INCLUDES.values()
+            for v in record[ids_key]
+        )
+    number = record.get("user_invoice_number")
+    recipient = record.get("recipient_id")
+    tax_rate = record.get("tax_rate")
+    return Invoice(
+        id=format_id(Vendor.KANTATA, "invoice", native),
+        vendor=Vendor.KANTATA,
+        vendor_id=native,
+        number=None if number is None else str(number),
+        title=record.get("user_invoice_title"),
+        status=status_of(record),
+        vendor_status=record.get("status"),
+        issue_date=iso_date(record.get("invoice_date")),
+        due_date=iso_date(record.get("due_date")),
+        payment_terms_days=record.get("payment_schedule"),
+        currency=currency,
+        notes=record.get("message"),
+        total=None,
+        balance=_money(record.get("balance_in_cents"), currency, base_unit),
+        created_by=UserKey(str(record["user_id"])) if record.get("user_id") else None,
+        recipient=UserKey(str(recipient)) if recipient else None,
+        workspace_ids=_ids(record.get("workspace_ids")),
+        line_item_ids=line_item_ids,
+        created_at=iso_datetime(record.get("created_at")),
+        updated_at=iso_datetime(record.get("updated_at")),
+        details=KantataDetails(
+            draft=bool(record.get("draft")),
+            purchase_order=record.get("purchase_order"),
+            project_code=record.get("project_code"),
+            tax_rate=None if tax_rate is None else Decimal(str(tax_rate)),
+            external_reference_ids=_global_ids(
+                "external_reference", record.get("external_reference_ids")
+            ),
+        ),
+    )
+
+
+def user_from_record(record: Mapping[str, Any]) -> User:
+    return User(
+        id=format_id(Vendor.KANTATA, "user", str(record["id"])),
+        name=record.get("full_name"),
+        email=record.get("email_address"),
+    )
+
+
+def workspace_from_record(record: Mapping[str, Any]) -> Workspace:
+    return Workspace(
+        id=format_id(Vendor.KANTATA, "workspace", str(record["id"])),
+        title=record.get("title"),
+    )
+
+
+def line_item_from_record(kind: LineItemKind, record: Mapping[str, Any]) -> LineItem:
+    _, _, id_type = LINE_ITEM_INCLUDES[kind]
+    currency = str(record.get("currency") or "USD")
+    base_unit = record.get("currency_base_unit")
+    if kind is LineItemKind.TIME_ENTRY:
+        minutes = Decimal(int(record.get("time_in_minutes") or 0))
+        rate = from_minor(int(record.get("rate_in_cents") or 0), currency, base_unit)
+        quantity = plain(minutes / 60, places=4)
+        amount = quantize(minutes * rate / 60, currency)
+        notes = record.get("notes")
+        title = notes or f"Time on {record.get('date_performed')}"
+        return LineItem(
+            id=format_id(Vendor.KANTATA, id_type, str(record["id"])),
+            kind=kind,
+            title=title,
+            description=notes,
+            quantity=quantity,
+            unit_price=Money(rate, currency),
+            amount=Money(amount, currency),
+        )
+    price = from_minor(int(record.get("amount_in_cents") or 0), currency, base_unit)
+    if kind is LineItemKind.BILLING_MILESTONE:
+        title, description = record.get("title"), None
+    elif kind is LineItemKind.EXPENSE:
+        title, description = record.get("category"), record.get("notes")
+    else:
+        title, description = record.get("notes"), record.get("notes")
+    return LineItem(
+        id=format_id(Vendor.KANTATA, id_type, str(record["id"])),
+        kind=kind,
+        title=title,
+        description=description,
+        quantity=Decimal(1),
+        unit_price=Money(price, currency),
+        amount=Money(price, currency),
+    )
+
+
+def external_reference_from_record(record: Mapping[str, Any]) -> ExternalReference:
+    return ExternalReference(
+        id=format_id(Vendor.KANTATA, "external_reference", str(record["id"])),
+        service_name=record.get("service_name"),
+        service_model=record.get("service_model"),
+        service_model_ref=record.get("service_model_ref"),
+        status=record.get("status"),
+        external_message=record.get("external_message"),
+        external_link=record.get("external_link"),
+        external_status=record.get("external_status"),
+        locked=record.get("locked"),
+    )
+
+
+def records(envelope: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The top-level hits of an envelope, in the vendor's order."""
+    table = envelope.get(key) or {}
+    return [
+        table[str(hit["id"])]
+        for hit in envelope.get("results") or []
+        if hit.get("key") == key and str(hit["id"]) in table
+    ]
+
+
+def _sideloaded(envelope: Mapping[str, Any], key: str) -> Iterable[Mapping[str, Any]]:
+    table = envelope.get(key) or {}
+    return table.values() if isinstance(table, Mapping) else ()
+
+
+def bundle_from_envelope(envelope: Mapping[str, Any]) -> Bundle:
+    """Every invoice an envelope lists, in the vendor's order, with what it sideloaded."""
+    bundle = Bundle([invoice_from_record(r) for r in records(envelope, "invoices")])
+    count = envelope.get("count")
+    bundle.total = int(count) if count is not None else None
+    for user in _sideloaded(envelope, "users"):
+        bundle.users[UserKey(str(user["id"]))] = user_from_record(user)
+    for workspace in _sideloaded(envelope, "workspaces"):
+        bundle.workspaces[str(workspace["id"])] = workspace_from_record(workspace)
+    for kind, (key, _, _) in LINE_ITEM_INCLUDES.items():
+        for item in _sideloaded(envelope, key):
+            converted_item = line_item_from_record(kind, item)
+            bundle.line_items[converted_item.id] = converted_item
+    for reference in _sideloaded(envelope, "external_references"):
+        converted_ref = external_reference_from_record(reference)
+        bundle.external_references[converted_ref.id] = converted_ref
+    return bundle
+
+
+def single_invoice(envelope: Mapping[str, Any], native_id: str) -> Bundle:
+    """The answer to a single GET or PUT, which must be about `native_id`."""
+    bundle = bundle_from_envelope(envelope)
+    if [invoice.vendor_id for invoice in bundle.invoices] != [native_id]:
+        raise ValueError("the answer is about another invoice")
+    return bundle
