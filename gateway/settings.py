@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 DEFAULT_KANTATA_BASE_URL = "https://api.mavenlink.com/api/v1"
 DEFAULT_KITCHEN_BASE_URL = "https://{workspace}.kitchen.co/api"
@@ -12,10 +12,39 @@ WORKSPACE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# Fields whose values are secrets: never in a repr, a log line or an error.
+_SECRET_FIELDS = {"kantata_token", "kitchen_token", "api_keys"}
 
 
 class SettingsError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Resilience:
+    """How the gateway treats a failing vendor (one place; the README has the table)."""
+
+    # Retries of idempotent calls (GET and the vendors' PUTs) on refused or reset
+    # connections, 502/503/504 and 429; attempts include the first one.
+    retry_attempts: int = 3
+    retry_backoff: float = 0.2  # seconds before the first retry; doubles, with jitter
+    retry_backoff_max: float = 2.0
+    retry_after_cap: float = 10.0  # a vendor's Retry-After is honoured up to this
+    # Circuit breaker per vendor host: after this many failures in a row, answer
+    # UPSTREAM_UNAVAILABLE at once for the cool-down, then let one probe through.
+    breaker_failures: int = 5
+    breaker_cooldown: float = 30.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one caller may ask of the gateway in one request."""
+
+    max_body_bytes: int = 1_000_000
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 3_000
+    max_batch: int = 10
 
 
 @dataclass(frozen=True)
@@ -28,6 +57,12 @@ class Settings:
     # None: decided from the tokens (on exactly when none is configured).
     sandbox: bool | None = None
     upstream_timeout: float = 30.0
+    # The gateway's own door: when keys are set, every GraphQL request needs one.
+    api_keys: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    introspection: bool = True
+    resilience: Resilience = field(default_factory=Resilience)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -52,53 +87,76 @@ class Settings:
         )
 
     def __repr__(self) -> str:
-        # Tokens never reach a log line, even through a debug print of the settings.
-        hidden = "'***'"
-        return (
-            f"Settings(kantata_base_url={self.kantata_base_url!r}, "
-            f"kantata_token={hidden if self.kantata_token else None}, "
-            f"kitchen_base_url={self.kitchen_base_url!r}, "
-            f"kitchen_workspace={self.kitchen_workspace!r}, "
-            f"kitchen_token={hidden if self.kitchen_token else None}, "
-            f"sandbox={self.sandbox!r}, upstream_timeout={self.upstream_timeout!r})"
-        )
+        # Secrets never reach a log line, even through a debug print of the settings.
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = "'***'" if f.name in _SECRET_FIELDS and value else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"Settings({', '.join(parts)})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        def text(name: str) -> str | None:
-            value = environ.get(name, "").strip()
-            return value or None
-
-        sandbox_text = text("GATEWAY_SANDBOX")
-        sandbox: bool | None = None
-        if sandbox_text is not None:
-            lowered = sandbox_text.lower()
-            if lowered not in _TRUE | _FALSE:
-                raise SettingsError("GATEWAY_SANDBOX must be true or false")
-            sandbox = lowered in _TRUE
-
-        timeout_text = text("GATEWAY_UPSTREAM_TIMEOUT")
-        timeout = 30.0
-        if timeout_text is not None:
-            try:
-                timeout = float(timeout_text)
-            except ValueError:
-                raise SettingsError(
-                    "GATEWAY_UPSTREAM_TIMEOUT must be a number of seconds"
-                ) from None
-            if not 0 < timeout <= 600:
-                raise SettingsError("GATEWAY_UPSTREAM_TIMEOUT must be between 0 and 600 seconds")
-
-        workspace = text("KITCHEN_WORKSPACE")
+        read = _Reader(environ)
+        workspace = read.text("KITCHEN_WORKSPACE")
         if workspace is not None and not WORKSPACE_SLUG.fullmatch(workspace):
             raise SettingsError("KITCHEN_WORKSPACE must match ^[a-z0-9][a-z0-9-]{0,62}$")
-
         return cls(
-            kantata_base_url=text("KANTATA_BASE_URL") or DEFAULT_KANTATA_BASE_URL,
-            kantata_token=text("KANTATA_TOKEN"),
-            kitchen_base_url=text("KITCHEN_BASE_URL") or DEFAULT_KITCHEN_BASE_URL,
+            kantata_base_url=read.text("KANTATA_BASE_URL") or DEFAULT_KANTATA_BASE_URL,
+            kantata_token=read.text("KANTATA_TOKEN"),
+            kitchen_base_url=read.text("KITCHEN_BASE_URL") or DEFAULT_KITCHEN_BASE_URL,
             kitchen_workspace=workspace,
-            kitchen_token=text("KITCHEN_TOKEN"),
-            sandbox=sandbox,
-            upstream_timeout=timeout,
+            kitchen_token=read.text("KITCHEN_TOKEN"),
+            sandbox=read.flag("GATEWAY_SANDBOX", None),
+            upstream_timeout=read.number("GATEWAY_UPSTREAM_TIMEOUT", 30.0, 0.001, 600),
+            api_keys=read.items("GATEWAY_API_KEYS"),
+            cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
+            introspection=bool(read.flag("GATEWAY_INTROSPECTION", True)),
+            resilience=Resilience(
+                retry_attempts=int(read.number("GATEWAY_RETRY_ATTEMPTS", 3, 1, 10)),
+                retry_backoff=read.number("GATEWAY_RETRY_BACKOFF", 0.2, 0, 60),
+                retry_backoff_max=read.number("GATEWAY_RETRY_BACKOFF_MAX", 2.0, 0, 300),
+                retry_after_cap=read.number("GATEWAY_RETRY_AFTER_CAP", 10.0, 0, 300),
+                breaker_failures=int(read.number("GATEWAY_BREAKER_FAILURES", 5, 1, 1000)),
+                breaker_cooldown=read.number("GATEWAY_BREAKER_COOLDOWN", 30.0, 0.001, 3600),
+            ),
+            limits=Limits(
+                max_body_bytes=int(read.number("GATEWAY_MAX_BODY_BYTES", 1_000_000, 1, 1e9)),
+                max_depth=int(read.number("GATEWAY_MAX_DEPTH", 15, 1, 1000)),
+                max_aliases=int(read.number("GATEWAY_MAX_ALIASES", 30, 1, 10_000)),
+                max_tokens=int(read.number("GATEWAY_MAX_TOKENS", 3_000, 1, 1_000_000)),
+                max_batch=int(read.number("GATEWAY_MAX_BATCH", 10, 1, 1000)),
+            ),
         )
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def items(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in (self.text(name) or "").split(",") if part.strip())
+
+    def flag(self, name: str, default: bool | None) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() not in _TRUE | _FALSE:
+            raise SettingsError(f"{name} must be true or false")
+        return value.lower() in _TRUE
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{name} must be between {low:g} and {high:g}")
+        return number

@@ -74,3 +74,35 @@ def test_a_workspace_header_never_borrows_the_configured_key() -> None:
     settings = Settings.from_env({"KITCHEN_TOKEN": "operator-key", "KITCHEN_WORKSPACE": "demo"})
     chosen = credentials_for(settings, {"x-kitchen-workspace": "elsewhere"})
     assert (chosen.kitchen_token, chosen.kitchen_workspace) == (None, "elsewhere")
+
+
+def test_resilience_and_limits_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "GATEWAY_API_KEYS": " k1, k2 ,",
+            "GATEWAY_CORS_ORIGINS": "https://app.example.com",
+            "GATEWAY_INTROSPECTION": "false",
+            "GATEWAY_RETRY_ATTEMPTS": "5",
+            "GATEWAY_BREAKER_COOLDOWN": "2.5",
+            "GATEWAY_MAX_DEPTH": "7",
+        }
+    )
+    assert settings.api_keys == ("k1", "k2")
+    assert settings.cors_origins == ("https://app.example.com",)
+    assert settings.introspection is False
+    assert (settings.resilience.retry_attempts, settings.resilience.breaker_cooldown) == (5, 2.5)
+    assert settings.limits.max_depth == 7
+    assert "k1" not in repr(settings) and "k2" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"GATEWAY_RETRY_ATTEMPTS": "0"},
+        {"GATEWAY_MAX_DEPTH": "deep"},
+        {"GATEWAY_INTROSPECTION": "?"},
+    ],
+)
+def test_bad_resilience_settings_are_refused(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ)
