@@ -231,6 +231,8 @@ class InvoicePatch:
 
     invoice_id: str  # native ID, already validated for the vendor
     values: Mapping[str, Any]
+    # The updatedAt the caller last saw: a newer one at the vendor is a CONFLICT.
+    expected_updated_at: dt.datetime | None = None
 
 
 # --- what an adapter answers, and what it must do --------------------------------------
@@ -291,7 +293,16 @@ class VendorClient(Protocol):
 
     vendor: Vendor
 
-    def build_update(self, patch: InvoicePatch, needs: Needs) -> VendorRequest: ...
+    def needs_current(self, patch: InvoicePatch) -> bool:
+        """Whether the update can only be written knowing the invoice as it is now."""
+        ...
+
+    def build_update(
+        self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
+    ) -> VendorRequest:
+        """The vendor request for `patch`; raises GatewayError naming every problem. With
+        `current` None where `needs_current` holds, it only validates."""
+        ...
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle: ...
 

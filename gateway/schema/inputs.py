@@ -106,7 +106,21 @@ class UpdateInvoiceInput:
     discounts: strawberry.Maybe[list[DiscountInput] | None]
     taxes: strawberry.Maybe[list[TaxInput] | None]
     billables: strawberry.Maybe[BillablesInput | None]
+    add_billables: strawberry.Maybe[BillablesInput | None] = strawberry.field(
+        description="Kantata: records to add to the invoice's current lists (the gateway reads "
+        "them first and sends the whole lists, which Kantata overwrites)."
+    )
+    remove_billables: strawberry.Maybe[BillablesInput | None] = strawberry.field(
+        description="Kantata: records to take off the invoice; an update that would leave "
+        "no line item is refused before any call."
+    )
     external_reference: strawberry.Maybe[ExternalReferenceInput | None]
+    expected_updated_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description="The updatedAt you last read: if the invoice has changed since, the "
+        "answer is CONFLICT (with its current updatedAt) and nothing is written. Costs one "
+        "read before the write.",
+    )
 
 
 def _present(obj: object) -> dict[str, Any]:
@@ -131,7 +145,7 @@ def _neutral(name: str, value: Any) -> Any:
         return [domain.TaxInput(t.title, t.rate) for t in value]
     if name == "dueReminder":
         return domain.DueReminderInput(_present(value))
-    if name == "billables":
+    if name in {"billables", "addBillables", "removeBillables"}:
         return domain.BillablesInput(_present(value))
     if name == "externalReference":
         values = _present(value)
@@ -148,4 +162,6 @@ def _neutral(name: str, value: Any) -> Any:
 
 def to_patch(data: UpdateInvoiceInput, native_id: str) -> domain.InvoicePatch:
     values = {name: _neutral(name, value) for name, value in _present(data).items()}
-    return domain.InvoicePatch(invoice_id=native_id, values=values)
+    return domain.InvoicePatch(
+        invoice_id=native_id, values=values, expected_updated_at=data.expected_updated_at
+    )

@@ -6,7 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.domain import Vendor
+from gateway.domain import Invoice as DomainInvoice
+from gateway.domain import InvoicePatch, Need, Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, InvalidId, parse_id
 from gateway.schema import planning
@@ -24,6 +25,26 @@ def _invoice_id(value: str, path: tuple[str, ...]) -> GlobalId:
         return parse_id(value, "invoice")
     except InvalidId as exc:
         raise GatewayError.one(ErrorCode.INVALID_INPUT, str(exc), path) from None
+
+
+async def _current(client: VendorClient, patch: InvoicePatch) -> DomainInvoice:
+    """The invoice as the vendor has it now; CONFLICT if it changed since the caller read it.
+
+    Neither vendor offers a conditional write, so this narrows the window between the read
+    and the write to one round trip; it cannot close it."""
+    found = await client.fetch_invoices([patch.invoice_id], frozenset({Need.LINE_ITEMS}))
+    if not found.invoices:
+        raise GatewayError.one(ErrorCode.NOT_FOUND, f"invoice {patch.invoice_id} was not found")
+    current = found.invoice
+    expected = patch.expected_updated_at
+    if expected is not None and current.updated_at != expected:
+        seen = current.updated_at.isoformat() if current.updated_at else "unknown"
+        raise GatewayError.one(
+            ErrorCode.CONFLICT,
+            f"the invoice changed since you read it: its updatedAt is now {seen}",
+            ("input", "expectedUpdatedAt"),
+        )
+    return current
 
 
 @strawberry.type
@@ -107,10 +128,13 @@ class Mutation:
         try:
             gid = _invoice_id(input.id, ("input", "id"))
             selections = planning.children(planning.below(info.selected_fields), "invoice")
+            needs = planning.invoice_needs(selections)
             client = info.context.client(gid.vendor)
-            request = client.build_update(
-                to_patch(input, gid.native), planning.invoice_needs(selections)
-            )
+            patch = to_patch(input, gid.native)
+            request = client.build_update(patch, needs)  # every input problem, before a call
+            if patch.expected_updated_at is not None or client.needs_current(patch):
+                current = await _current(client, patch)
+                request = client.build_update(patch, needs, current)
             bundle = await client.update_invoice(request, gid.native)
         except GatewayError as exc:
             return UpdateInvoicePayload(invoice=None, user_errors=user_errors(exc))

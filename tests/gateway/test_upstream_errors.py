@@ -104,20 +104,15 @@ def test_kitchen_validation_messages_are_carried_with_neutral_fields(gw: Gateway
     assert "255 characters" in errors[0]["message"]
 
 
-def test_a_real_kantata_rejection_the_last_line_rule(gw: Gateway) -> None:
+def test_the_vendor_rejects_what_slips_past_us(gw: Gateway) -> None:
+    # Billables that exist but belong to another invoice: only Kantata knows.
     query = """mutation($input: UpdateInvoiceInput!) { updateInvoice(input: $input) {
         invoice { id } userErrors { code message field } } }"""
-    data = gw.data(
-        query,
-        {
-            "input": {
-                "id": "kantata:invoice:102",
-                "billables": {"timeEntryIds": [], "expenseIds": [], "billingMilestoneIds": []},
-            }
-        },
-    )
+    billables = {"timeEntryIds": ["kantata:time_entry:9010"]}  # on invoice 102
+    data = gw.data(query, {"input": {"id": KANTATA_DRAFT, "billables": billables}})
     errors = data["updateInvoice"]["userErrors"]
     assert errors and {e["code"] for e in errors} == {"UPSTREAM_REJECTED"}
+    assert errors[0]["field"] == ["input", "billables"]
 
 
 def test_a_real_kantata_rejection_of_a_cancelled_invoice(gw: Gateway) -> None:

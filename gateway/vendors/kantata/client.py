@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.domain import (
     Bundle,
+    Invoice,
     InvoicePatch,
     LineItem,
     Needs,
@@ -36,12 +37,20 @@ class KantataClient:
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
 
-    def build_update(self, patch: InvoicePatch, needs: Needs) -> VendorRequest:
+    def needs_current(self, patch: InvoicePatch) -> bool:
+        # Billable lists overwrite the whole set: adding or removing needs the set as it is,
+        # and refusing an update that would leave no line item needs the fixed fee and
+        # additional items, which PUT cannot touch.
+        return any(name in patch.values for name in translate.BILLABLE_FIELDS)
+
+    def build_update(
+        self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
+    ) -> VendorRequest:
         return VendorRequest(
             method="PUT",
             path=f"/invoices/{patch.invoice_id}",
             params=translate.include_params(needs),
-            body=translate.update_body(patch.values),
+            body=translate.update_body(patch.values, current),
         )
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:

@@ -12,17 +12,20 @@ Quirks this module absorbs:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.domain import (
     BillablesInput,
     ExternalReferenceInput,
+    Invoice,
     LineItemKind,
     Need,
     Needs,
     Vendor,
 )
+from gateway.errors import ProblemCollector
+from gateway.ids import parse_id
 from gateway.vendors.fields import (
     Body,
     FieldRule,
@@ -45,6 +48,8 @@ BILLABLE_LISTS: dict[str, tuple[str, str]] = {
     "expenseIds": ("expense_ids", "expense"),
     "billingMilestoneIds": ("billing_milestone_ids", "billing_milestone"),
 }
+
+BILLABLE_FIELDS = ("billables", "addBillables", "removeBillables")
 
 EXTERNAL_REFERENCE_FIELDS: dict[str, str] = {
     "serviceName": "service_name",
@@ -86,6 +91,14 @@ def _billables(value: Any) -> Body:
     return body
 
 
+def _validated(write: Callable[[Any], Body]) -> Callable[[Any], Body]:
+    def check(value: Any) -> Body:
+        write(value)
+        return {}
+
+    return check
+
+
 def _external_reference(value: Any) -> Body:
     if not isinstance(value, ExternalReferenceInput):
         raise Invalid("must be an external reference")
@@ -110,14 +123,78 @@ RULES: dict[str, FieldRule] = {
     "purchaseOrder": text("purchase_order"),
     "projectCode": text("project_code"),
     "billables": FieldRule(tuple(k for k, _ in BILLABLE_LISTS.values()), _billables),
+    # Resolved against the invoice's current lists in update_body; validated here.
+    "addBillables": FieldRule((), _validated(_billables)),
+    "removeBillables": FieldRule((), _validated(_billables)),
     "externalReference": FieldRule(("external_reference",), _external_reference),
 }
 FIELD_PATHS = field_paths(RULES)
 
 
-def update_body(values: Mapping[str, Any]) -> Body:
-    """The PUT body for a neutral patch; raises GatewayError naming every bad field."""
-    return {"invoice": translate(values, RULES, LABEL)}
+def update_body(values: Mapping[str, Any], current: Invoice | None = None) -> Body:
+    """The PUT body for a neutral patch; raises GatewayError naming every bad field.
+
+    Billable changes are resolved against `current` (the invoice as it is now) into the
+    whole lists Kantata overwrites; without it they are only validated."""
+    body = translate(values, RULES, LABEL)
+    if current is not None and any(name in values for name in BILLABLE_FIELDS):
+        body.update(_resolve_billables(values, body, current))
+    return {"invoice": body}
+
+
+def _current_lists(current: Invoice) -> tuple[dict[str, list[str]], int]:
+    """The invoice's billable lists by vendor key, and how many other lines it has."""
+    lists: dict[str, list[str]] = {key: [] for key, _ in BILLABLE_LISTS.values()}
+    key_by_type = {id_type: key for key, id_type in BILLABLE_LISTS.values()}
+    others = 0
+    for global_id in current.line_item_ids or ():
+        gid = parse_id(global_id)
+        if gid.type in key_by_type:
+            lists[key_by_type[gid.type]].append(gid.native)
+        else:
+            others += 1  # fixed fee and additional items: PUT cannot remove them
+    return lists, others
+
+
+def _resolve_billables(values: Mapping[str, Any], body: Body, current: Invoice) -> Body:
+    lists, others = _current_lists(current)
+    problems = ProblemCollector()
+    added = _billables(values["addBillables"]) if values.get("addBillables") else {}
+    removed = _billables(values["removeBillables"]) if values.get("removeBillables") else {}
+    names = {key: name for name, (key, _) in BILLABLE_LISTS.items()}
+    resolved: Body = {}
+    for key, ids in lists.items():
+        if key in body:
+            for delta, field in ((added, "addBillables"), (removed, "removeBillables")):
+                if key in delta:
+                    problems.invalid(
+                        ("input", field, names[key]),
+                        f"cannot be combined with billables.{names[key]} in one update",
+                    )
+            continue
+        if key not in added and key not in removed:
+            continue
+        both = set(added.get(key, ())) & set(removed.get(key, ()))
+        if both:
+            problems.invalid(
+                ("input", "removeBillables", names[key]),
+                f"adds and removes the same records: {', '.join(sorted(both))}",
+            )
+        # Set semantics: adding what is there, or removing what is not, changes nothing,
+        # so a retried update gives the same result.
+        kept = [i for i in ids if i not in removed.get(key, ())]
+        resolved[key] = kept + [i for i in added.get(key, ()) if i not in kept]
+    problems.raise_if_any()
+    after: dict[str, list[str]] = {**lists, **{k: body[k] for k in lists if k in body}, **resolved}
+    remaining = others + sum(len(ids) for ids in after.values())
+    if remaining == 0:
+        field = next(name for name in BILLABLE_FIELDS if name in values)
+        problems.invalid(
+            ("input", field),
+            "would leave the invoice with no line item; Kantata keeps at least one",
+        )
+        problems.raise_if_any()
+    return resolved
 
 
 def vendor_field_path(key: str) -> tuple[str, ...] | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.domain import (
     Bundle,
+    Invoice,
     InvoicePatch,
     LineItem,
     Needs,
@@ -38,7 +39,12 @@ class KitchenClient:
         self._upstream = upstream
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
 
-    def build_update(self, patch: InvoicePatch, needs: Needs) -> VendorRequest:
+    def needs_current(self, patch: InvoicePatch) -> bool:
+        return False  # Kitchen's lists are plain replacements of what the caller sends
+
+    def build_update(
+        self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
+    ) -> VendorRequest:
         return VendorRequest(
             method="PUT",
             path=f"/invoices/{patch.invoice_id}",
