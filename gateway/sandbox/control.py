@@ -3,8 +3,9 @@
 Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
 
 - `GET /_control/requests`: the requests the emulator received, oldest first, as
-  `[{"method", "path", "query", "headers", "body"}]`; header names are lower case and the
-  `Authorization` and `Cookie` headers are never recorded.
+  `[{"method", "path", "query", "headers", "body", "faulted"}]`; header names are lower
+  case and the `Authorization` and `Cookie` headers are never recorded. `faulted` is true
+  when an injected fault answered instead of the emulator (so the request had no effect).
   `DELETE /_control/requests` forgets them. Tests count upstream calls with this.
 - `POST /_control/faults`: queue a fault, body
   `{"method": "PUT", "path": "^/api/v1/invoices/101", "status": 503, "body": "...",
@@ -12,8 +13,11 @@ Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
   `method`/`path` (a regular expression searched in the path) narrow which requests match;
   `status` answers with that status and `body` (raw text, default `{}`) instead of the
   emulator; `delay_ms` waits first (with no `status`, the emulator then answers normally);
-  `times` is how many requests the fault applies to (default 1, `null` for ever). Faults
-  are matched in the order they were queued. `DELETE /_control/faults` clears them.
+  `times` is how many requests the fault applies to (default 1, `null` for ever);
+  `every: N` with `offset: K` spreads it out: it applies to the matching requests numbered
+  N-K, 2N-K, ... (counted per fault), so five faults with `every: 100` and offsets 0, 20,
+  40, 60, 80 hit 5% of requests, evenly. Faults are matched in the order they were queued.
+  `DELETE /_control/faults` clears them.
 - `POST /_control/reset`: seed data back, faults and request log cleared.
 - `GET`/`PATCH /_control/settings`: emulator switches (a JSON object; each emulator documents
   its own keys).
@@ -47,23 +51,43 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay_ms: int = 0
     times: int | None = 1
+    every: int = 1
+    offset: int = 0
+    seen: int = 0  # matching requests counted so far (for `every`)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method:
             return False
-        return self.path is None or self.path.search(path) is not None
+        if self.path is not None and self.path.search(path) is None:
+            return False
+        self.seen += 1
+        return (self.seen + self.offset) % self.every == 0
 
     @classmethod
     def from_json(cls, data: Any) -> Fault:
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        unknown = set(data) - {"method", "path", "status", "body", "headers", "delay_ms", "times"}
+        known = {
+            "method",
+            "path",
+            "status",
+            "body",
+            "headers",
+            "delay_ms",
+            "times",
+            "every",
+            "offset",
+        }
+        unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
         path = data.get("path")
         status = data.get("status")
         if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
             raise ValueError("status must be an HTTP status code")
+        every, offset = data.get("every", 1), data.get("offset", 0)
+        if not (isinstance(every, int) and every >= 1 and isinstance(offset, int) and offset >= 0):
+            raise ValueError("every is a whole number >= 1 and offset one >= 0")
         return cls(
             method=data.get("method"),
             path=re.compile(path) if path is not None else None,
@@ -72,6 +96,8 @@ class Fault:
             headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
             delay_ms=int(data.get("delay_ms", 0)),
             times=data.get("times", 1),
+            every=every,
+            offset=offset,
         )
 
 
@@ -85,6 +111,7 @@ class RecordedRequest:
     query: str
     headers: dict[str, str]
     body: str
+    faulted: bool = False
 
 
 @dataclass
@@ -96,14 +123,17 @@ class Control:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.matches(method, path):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None
+        # Every fault sees every request (so `every` counts are independent of each other);
+        # the first one that fires answers.
+        fired = [fault for fault in list(self.faults) if fault.matches(method, path)]
+        if not fired:
+            return None
+        fault = fired[0]
+        if fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self.faults.remove(fault)
+        return fault
 
 
 class ControlledApp:
@@ -198,24 +228,24 @@ class ControlledApp:
 
         body = await _read_body(receive)
         method = scope["method"]
-        self.control.requests.append(
-            RecordedRequest(
-                method=method,
-                path=path,
-                query=scope.get("query_string", b"").decode("latin-1"),
-                headers={
-                    name.decode("latin-1"): value.decode("latin-1")
-                    for name, value in scope.get("headers", [])
-                    if name.decode("latin-1").lower() not in _UNRECORDED_HEADERS
-                },
-                body=body.decode("utf-8", "replace"),
-            )
+        recorded = RecordedRequest(
+            method=method,
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers={
+                name.decode("latin-1"): value.decode("latin-1")
+                for name, value in scope.get("headers", [])
+                if name.decode("latin-1").lower() not in _UNRECORDED_HEADERS
+            },
+            body=body.decode("utf-8", "replace"),
         )
+        self.control.requests.append(recorded)
         fault = self.control.take_fault(method, path)
         if fault is not None:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
+                recorded.faulted = True
                 response = Response(
                     fault.body,
                     status_code=fault.status,

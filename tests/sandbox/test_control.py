@@ -51,6 +51,25 @@ def test_a_fault_applies_as_many_times_as_asked(kitchen: httpx.Client) -> None:
         kitchen.get("/kitchen/demo/api/members", headers=json_only).status_code for _ in range(3)
     ]
     assert statuses == [503, 503, 401]  # then the emulator itself answers (no key sent)
+    log = kitchen.get("/kitchen/_control/requests").json()
+    assert [r["faulted"] for r in log] == [True, True, False]
+
+
+def test_every_spreads_a_fault_evenly(kitchen: httpx.Client) -> None:
+    for offset in (0, 2):
+        fault = {
+            "path": "^/demo/api/members",
+            "status": 503,
+            "times": None,
+            "every": 4,
+            "offset": offset,
+        }
+        kitchen.post("/kitchen/_control/faults", json=fault).raise_for_status()
+    json_only = {"Accept": "application/json"}
+    statuses = [
+        kitchen.get("/kitchen/demo/api/members", headers=json_only).status_code for _ in range(8)
+    ]
+    assert statuses == [401, 503, 401, 503, 401, 503, 401, 503]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +79,7 @@ def test_a_fault_applies_as_many_times_as_asked(kitchen: httpx.Client) -> None:
         ("/kitchen/_control/faults", b'{"status": 99}'),
         ("/kitchen/_control/faults", b'{"colour": "red"}'),
         ("/kitchen/_control/faults", b'{"path": "("}'),
+        ("/kitchen/_control/faults", b'{"every": 0}'),
     ],
 )
 def test_bad_faults_are_400(kitchen: httpx.Client, path: str, body: bytes) -> None:
