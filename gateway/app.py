@@ -17,9 +17,13 @@ from gateway.context import Context
 from gateway.credentials import credentials_for
 from gateway.domain import Vendor, VendorClient
 from gateway.graphql_view import GatewayGraphQL
+from gateway.idempotency import IdempotencyMiddleware, MemoryStore
 from gateway.schema import build_schema
+from gateway.security import guard
 from gateway.settings import Settings
+from gateway.vendors.breaker import Breakers
 from gateway.vendors.factory import http_clients, vendor_client
+from gateway.vendors.retry import RetryStats
 
 log = logging.getLogger("gateway")
 
@@ -40,16 +44,25 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
         routes.append(Mount("/sandbox", app=create_sandbox_app()))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
+    # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
+    breakers = Breakers(settings.resilience)
+    retry_stats = RetryStats()
 
     def make_context(request: Request) -> Context:
         credentials = credentials_for(settings, request.headers)
 
         def client_for(vendor: Vendor) -> VendorClient:
-            return vendor_client(vendor, settings, http, credentials)
+            return vendor_client(
+                vendor, settings, http, credentials, breakers=breakers, stats=retry_stats
+            )
 
         return Context(client_for=client_for)
 
-    graphql = GatewayGraphQL(build_schema(), make_context=make_context)
+    schema = build_schema(settings.limits, introspection=settings.introspection)
+    # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
+    # checks are remembered, and a replay carries the new request's ID.
+    view = GatewayGraphQL(schema, make_context=make_context)
+    graphql = guard(IdempotencyMiddleware(view, MemoryStore()), settings)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "sandbox": bool(settings.sandbox)})
@@ -73,6 +86,7 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
                 sandbox_origin,
             )
         http.update(http_clients(settings))
+        app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
             yield
         finally:

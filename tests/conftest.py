@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import Resilience, Settings
 from tests.server import free_port, serve
 
 
@@ -56,7 +56,13 @@ class Gateway:
 def gateway_url() -> Iterator[str]:
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    with serve(create_app(Settings(sandbox=True), sandbox_origin=origin), port=port) as url:
+    # Fast retries, and a breaker that never opens: the session's gateway is shared by
+    # every test, and one test's injected failures must not fail the next test fast.
+    # (The breaker has its own gateways in test_resilience.py.)
+    settings = Settings(
+        sandbox=True, resilience=Resilience(retry_backoff=0.01, breaker_failures=1_000_000)
+    )
+    with serve(create_app(settings, sandbox_origin=origin), port=port) as url:
         yield url
 
 

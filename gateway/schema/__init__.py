@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from gateway.request_id import current_request_id
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.operations import Mutation, Query
 from gateway.schema.scalars import SCALAR_MAP
+from gateway.settings import Limits
+
+log = logging.getLogger("gateway")
+
+INTERNAL_MESSAGE = "Internal error"
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -20,15 +37,57 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (error.extensions or {}).get("code")
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class _MaskWithRequestId(MaskErrors):
+    """The generic message plus the request ID, which finds the logged exception."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL", "requestId": current_request_id()},
+        )
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log what is about to be masked, with its traceback and the request ID; the rest
+        (coded errors, bad requests) are the caller's business, and only at DEBUG."""
+        for error in errors:
+            if _should_mask(error):
+                log.error(
+                    "unexpected error at %s [request %s]",
+                    ".".join(str(p) for p in error.path or ()),
+                    current_request_id(),
+                    exc_info=error.original_error,
+                )
+            else:
+                log.debug("GraphQL error [request %s]: %s", current_request_id(), error.message)
+
+
+def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> GatewaySchema:
+    limits = limits or Limits()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: _MaskWithRequestId(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[KantataInvoice, KitchenInvoice],
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        extensions=[
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error")
-        ],
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, batching_config={"max_operations": limits.max_batch}
+        ),
+        extensions=extensions,
     )
 
 

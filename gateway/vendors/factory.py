@@ -12,6 +12,7 @@ from gateway.credentials import Credentials
 from gateway.domain import Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
+from gateway.vendors.breaker import Breakers, CircuitBreaker
 from gateway.vendors.http import Upstream
 from gateway.vendors.kantata import errors as kantata_errors
 from gateway.vendors.kantata import translate as kantata
@@ -19,6 +20,7 @@ from gateway.vendors.kantata.client import KantataClient
 from gateway.vendors.kitchen import errors as kitchen_errors
 from gateway.vendors.kitchen import translate as kitchen
 from gateway.vendors.kitchen.client import KitchenClient
+from gateway.vendors.retry import RetryStats
 
 
 def http_clients(settings: Settings) -> dict[Vendor, httpx.AsyncClient]:
@@ -57,7 +59,12 @@ def vendor_client(
     settings: Settings,
     http: Mapping[Vendor, httpx.AsyncClient],
     credentials: Credentials,
+    *,
+    breakers: Breakers | None = None,
+    stats: RetryStats | None = None,
 ) -> VendorClient:
+    """`breakers` and `stats` are the app's (app.py): without breakers, calls are still
+    retried and bounded by the deadline, but never failed fast."""
     if vendor is Vendor.KANTATA:
         token = _checked(credentials.kantata_token, "Kantata token", "X-Kantata-Token")
         return KantataClient(
@@ -72,6 +79,10 @@ def vendor_client(
                 read_errors=kantata_errors.error_messages,
                 map_field=kantata.vendor_field_path,
                 deadline=settings.upstream_timeout,
+                resilience=settings.resilience,
+                breaker=_breaker(breakers, vendor, settings.kantata_base_url),
+                stats=stats,
+                vendor_key=_key(vendor),
             )
         )
     key = _checked(credentials.kitchen_token, "Kitchen API key", "X-Kitchen-Token")
@@ -83,11 +94,12 @@ def vendor_client(
             ErrorCode.INVALID_INPUT,
             "the Kitchen workspace must match ^[a-z0-9][a-z0-9-]{0,62}$",
         )
+    base_url = settings.kitchen_base_url.replace("{workspace}", workspace)
     return KitchenClient(
         Upstream(
             http[vendor],
             vendor_label=kitchen.LABEL,
-            base_url=settings.kitchen_base_url.replace("{workspace}", workspace),
+            base_url=base_url,
             headers={
                 "Authorization": f"Bearer {key}",
                 "Accept": "application/json",
@@ -96,5 +108,19 @@ def vendor_client(
             read_errors=kitchen_errors.error_messages,
             map_field=kitchen.vendor_field_path,
             deadline=settings.upstream_timeout,
+            resilience=settings.resilience,
+            breaker=_breaker(breakers, vendor, base_url),
+            stats=stats,
+            vendor_key=_key(vendor),
         )
     )
+
+
+def _key(vendor: Vendor) -> str:
+    """The vendor's name in logs and metrics: `kantata`, `kitchen`."""
+    return vendor.value.lower()
+
+
+def _breaker(breakers: Breakers | None, vendor: Vendor, base_url: str) -> CircuitBreaker | None:
+    # One per host: each Kitchen workspace has its own, and so may fail on its own.
+    return breakers.for_host(_key(vendor), base_url) if breakers is not None else None

@@ -1,21 +1,37 @@
-"""HTTP plumbing shared by every vendor: one place that turns transport failures and
-status codes into neutral errors, and bodies into JSON with exact decimals."""
+"""HTTP plumbing shared by every vendor: one place that calls vendors (with the call's
+deadline, retries and circuit breaker), turns transport failures and status codes into
+neutral errors, and bodies into JSON with exact decimals."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
 from gateway.domain import VendorRequest
 from gateway.errors import ErrorCode, GatewayError, Problem
+from gateway.settings import Resilience
+from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
+from gateway.vendors.retry import (
+    IDEMPOTENT_METHODS,
+    RetryStats,
+    backoff_delay,
+    error_reason,
+    parse_retry_after,
+    status_reason,
+)
 
 T = TypeVar("T")
+
+log = logging.getLogger("gateway.upstream")
 
 # A vendor's reading of an error body: (message, vendor field name or None) pairs.
 ErrorReader = Callable[[Any], Sequence[tuple[str, str | None]]]
@@ -43,8 +59,24 @@ _STATUS_CODES = {
 }
 
 
+class _Attempt(NamedTuple):
+    """One request's result: an answer or the error the caller would see, what it says
+    about the host, and why it may be retried (None: it is final)."""
+
+    response: httpx.Response | None
+    error: GatewayError | None
+    outcome: Outcome
+    retry_reason: str | None
+
+
 class Upstream:
-    """Sends requests to one vendor and answers parsed JSON or raises GatewayError."""
+    """Sends requests to one vendor and answers parsed JSON or raises GatewayError.
+
+    Each call has one deadline (`deadline` seconds) covering every attempt and every wait
+    between them; idempotent calls are retried as `retry.py` describes, with the backoff
+    and limits of `resilience`; `breaker` (the app's, for this vendor host) fails calls
+    fast while the host is down. Retries are logged on "gateway.upstream" and counted in
+    `stats`."""
 
     def __init__(
         self,
@@ -56,14 +88,24 @@ class Upstream:
         read_errors: ErrorReader,
         map_field: Callable[[str], tuple[str, ...] | None] = lambda _: None,
         deadline: float = 30.0,
+        resilience: Resilience | None = None,
+        breaker: CircuitBreaker | None = None,
+        stats: RetryStats | None = None,
+        vendor_key: str | None = None,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self._client = client
         self._deadline = deadline
         self._label = vendor_label
+        self._vendor = vendor_key or vendor_label.lower()
         self._base_url = base_url.rstrip("/")
         self._headers = headers
         self._read_errors = read_errors
         self._map_field = map_field
+        self._resilience = resilience or Resilience()
+        self._breaker = breaker
+        self._stats = stats
+        self._rand = rand
 
     def url(self, path: str) -> str:
         return f"{self._base_url}{path}"
@@ -85,23 +127,140 @@ class Upstream:
         headers = dict(self._headers)
         if content is not None:
             headers["Content-Type"] = "application/json"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._deadline
+        ticket = self._admit()
+        outcome = Outcome.NEUTRAL
+        try:
+            attempt = 0
+            while True:
+                attempt += 1
+                started = loop.time()
+                result = await self._attempt(method, path, params, content, headers, deadline)
+                outcome = result.outcome
+                if result.retry_reason is None:
+                    break
+                now = loop.time()
+                delay = self._retry_delay(
+                    method, attempt, result, ticket, took=now - started, left=deadline - now
+                )
+                if delay is None:
+                    break
+                self._retrying(method, path, attempt, result.retry_reason, delay)
+                await asyncio.sleep(delay)
+        finally:
+            if self._breaker is not None and ticket is not None:
+                self._breaker.record(ticket, outcome)
+        if result.error is not None:
+            raise result.error
+        assert result.response is not None
+        return self._parse(result.response)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        content: bytes | None,
+        headers: dict[str, str],
+        deadline: float,
+    ) -> _Attempt:
         try:
             # httpx's timeouts bound each phase (connect, each read); the deadline bounds the
-            # whole call, so a vendor trickling bytes cannot hold a caller for longer.
-            async with asyncio.timeout(self._deadline):
+            # whole call with its retries, so a vendor trickling bytes, or failing slowly
+            # again and again, cannot hold a caller for longer.
+            async with asyncio.timeout_at(deadline):
                 response = await self._client.request(
                     method, self.url(path), params=list(params), content=content, headers=headers
                 )
-        except (httpx.TimeoutException, TimeoutError):
-            raise GatewayError.one(
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            error = GatewayError.one(
                 ErrorCode.UPSTREAM_TIMEOUT, f"{self._label} did not answer in time"
-            ) from None
+            )
+            return _Attempt(None, error, Outcome.FAILURE, error_reason(exc))
         except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
-            raise GatewayError.one(
+            error = GatewayError.one(
                 ErrorCode.UPSTREAM_UNAVAILABLE,
                 f"{self._label} could not be reached ({type(exc).__name__})",
-            ) from None
-        return self._parse(response)
+            )
+            # The host failed when the connection did; not when the call never left here.
+            reached = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+            outcome = Outcome.FAILURE if reached else Outcome.NEUTRAL
+            return _Attempt(None, error, outcome, error_reason(exc))
+        status = response.status_code
+        outcome = Outcome.FAILURE if status >= 500 else Outcome.SUCCESS
+        return _Attempt(response, None, outcome, status_reason(status))
+
+    def _admit(self) -> Ticket | None:
+        if self._breaker is None:
+            return None
+        ticket = self._breaker.admit()
+        if ticket is None:
+            if self._stats is not None:
+                self._stats.short_circuited(self._vendor)
+            wait = self._breaker.retry_in()
+            later = f"tried again in {wait:.0f} s" if wait >= 1 else "being probed"
+            raise GatewayError.one(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                f"{self._label} is failing; the gateway is not calling it for now ({later})",
+            )
+        return ticket
+
+    def _retry_delay(
+        self,
+        method: str,
+        attempt: int,
+        result: _Attempt,
+        ticket: Ticket | None,
+        *,
+        took: float,
+        left: float,
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None when there is none."""
+        policy = self._resilience
+        if method.upper() not in IDEMPOTENT_METHODS or attempt >= policy.retry_attempts:
+            return None
+        breaker = self._breaker
+        if breaker is not None and ticket is not None and not breaker.allows_retry(ticket):
+            return None
+        header = result.response.headers.get("Retry-After") if result.response else None
+        after = parse_retry_after(header, dt.datetime.now(dt.UTC))
+        if after is not None:
+            delay = min(after, policy.retry_after_cap)
+        else:
+            delay = backoff_delay(
+                attempt, policy.retry_backoff, policy.retry_backoff_max, self._rand()
+            )
+        # A retry starts only when, after the wait, as much time is left as this attempt
+        # took: one that could not finish before the deadline is not worth starting. The
+        # caller then sees this attempt's failure at once, not a timeout later.
+        if delay + took >= left:
+            return None
+        return delay
+
+    def _retrying(self, method: str, path: str, attempt: int, reason: str, delay: float) -> None:
+        if self._stats is not None:
+            self._stats.retried(self._vendor, reason)
+        # The path without any query: values there could be secrets. Headers never.
+        bare = path.split("?", 1)[0]
+        log.warning(
+            "%s %s %s: attempt %d of %d failed (%s); retrying in %.2f s",
+            self._vendor,
+            method,
+            bare,
+            attempt,
+            self._resilience.retry_attempts,
+            reason,
+            delay,
+            extra={
+                "vendor": self._vendor,
+                "method": method,
+                "path": bare,
+                "attempt": attempt,
+                "reason": reason,
+                "delay": round(delay, 3),
+            },
+        )
 
     def _parse(self, response: httpx.Response) -> Any:
         status = response.status_code

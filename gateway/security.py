@@ -1,0 +1,143 @@
+"""The door in front of /graphql: API keys, CORS, CSRF prevention, the body limit and the
+request ID, composed in one place (`guard`). /healthz and the /sandbox emulators are not
+behind it; the emulators keep their own vendor auth.
+
+CSRF follows Apollo Router and Hive Gateway: a browser sends a cross-site request without a
+CORS preflight only when it is "simple" (GET or POST, a Content-Type of
+application/x-www-form-urlencoded, multipart/form-data or text/plain, no custom header). So
+a request that runs GraphQL must show it was preflighted: a Content-Type other than those
+three, or one of PREFLIGHT_HEADERS. A GET without a `query` parameter runs nothing (it is
+the GraphiQL page, or a 400), so this rule and the API key do not apply to it: a browser
+navigation still gets GraphiQL, whose own requests are JSON POSTs.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.http_errors import error_response
+from gateway.http_limits import BodyLimitMiddleware
+from gateway.request_id import RequestIdMiddleware
+from gateway.settings import Settings
+
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+)
+# Headers a browser never sends cross-site without a preflight; any one, non-empty, will do.
+PREFLIGHT_HEADERS = (
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "authorization",
+    "x-kantata-token",
+    "x-kitchen-token",
+    "x-kitchen-workspace",
+    "idempotency-key",
+    "x-request-id",
+)
+# What a browser caller may send and read (CORS).
+ALLOWED_HEADERS = (
+    "Content-Type",
+    "Authorization",
+    "X-Kantata-Token",
+    "X-Kitchen-Token",
+    "X-Kitchen-Workspace",
+    "Idempotency-Key",
+    "X-Request-Id",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+)
+EXPOSED_HEADERS = ("X-Request-Id",)
+
+CSRF_MESSAGE = (
+    "This request has been blocked as a possible cross-site request forgery: send it with a "
+    "Content-Type such as application/json (not application/x-www-form-urlencoded, "
+    "multipart/form-data or text/plain), or with a non-empty Apollo-Require-Preflight header"
+)
+
+
+def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """`app` behind every rule, outermost first: request ID, CORS, API key, CSRF, body size."""
+    app = BodyLimitMiddleware(app, settings.limits.max_body_bytes)
+    app = CsrfMiddleware(app)
+    if settings.api_keys:
+        app = ApiKeyMiddleware(app, settings.api_keys)
+    if settings.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=list(ALLOWED_HEADERS),
+            expose_headers=list(EXPOSED_HEADERS),
+            max_age=600,
+        )
+    return RequestIdMiddleware(app)
+
+
+def runs_graphql(scope: Scope) -> bool:
+    """Whether the request can execute an operation: a POST, or a GET with a `query`. The IDE
+    page and other query-less GETs cannot (the view answers them with the page or a 400),
+    nor can other methods (405)."""
+    if scope["method"] == "GET":
+        return "query" in QueryParams(scope["query_string"])
+    return bool(scope["method"] == "POST")
+
+
+def is_preflighted(headers: Headers) -> bool:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in SIMPLE_CONTENT_TYPES:
+        return True
+    return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
+
+
+class CsrfMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and runs_graphql(scope)
+            and not is_preflighted(Headers(scope=scope))
+        ):
+            response = error_response(400, CSRF_MESSAGE, "CSRF_BLOCKED")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class ApiKeyMiddleware:
+    """`Authorization: Bearer <key>` with one of the configured keys, compared in constant
+    time against every key. The key is the gateway's own: it never reaches a vendor (vendor
+    calls are built from vendor credentials only)."""
+
+    def __init__(self, app: ASGIApp, keys: tuple[str, ...]) -> None:
+        self.app = app
+        self._keys = tuple(key.encode() for key in keys)
+
+    def _authorized(self, headers: Headers) -> bool:
+        scheme, _, presented = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        # Headers are latin-1 on the wire; compare bytes, so any byte sequence is safe here.
+        candidate = presented.strip().encode("latin-1")
+        matches = [hmac.compare_digest(candidate, key) for key in self._keys]
+        return any(matches)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not runs_graphql(scope):
+            await self.app(scope, receive, send)
+            return
+        if not self._authorized(Headers(scope=scope)):
+            response = error_response(
+                401,
+                "A valid API key is required: send Authorization: Bearer <key>",
+                "UNAUTHENTICATED",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
