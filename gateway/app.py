@@ -22,7 +22,7 @@ from gateway.schema import build_schema
 from gateway.security import guard
 from gateway.settings import Settings
 from gateway.vendors.breaker import Breakers
-from gateway.vendors.factory import http_clients, vendor_client
+from gateway.vendors.factory import http_clients, vendor_capabilities, vendor_client
 from gateway.vendors.retry import RetryStats
 
 log = logging.getLogger("gateway")
@@ -48,6 +48,8 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
     breakers = Breakers(settings.resilience)
     retry_stats = RetryStats()
 
+    capabilities = vendor_capabilities()
+
     def make_context(request: Request) -> Context:
         credentials = credentials_for(settings, request.headers)
 
@@ -56,7 +58,7 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
                 vendor, settings, http, credentials, breakers=breakers, stats=retry_stats
             )
 
-        return Context(client_for=client_for)
+        return Context(client_for=client_for, capabilities=capabilities)
 
     schema = build_schema(settings.limits, introspection=settings.introspection)
     # Idempotency sits inside the guard: only requests that passed the key, CSRF and size

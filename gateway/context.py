@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.domain import Vendor, VendorClient
+from gateway.domain import Capabilities, Vendor, VendorClient
 from gateway.loaders import Loaders
 
 
@@ -15,6 +15,7 @@ class Context:
     dataloaders whose cache lives exactly as long as the request."""
 
     client_for: Callable[[Vendor], VendorClient]
+    capabilities: Mapping[Vendor, Capabilities] = field(default_factory=dict)
     _clients: dict[Vendor, VendorClient] = field(default_factory=dict, init=False)
     loaders: Loaders = field(init=False)
 

@@ -288,10 +288,54 @@ class VendorRequest:
     body: Any
 
 
+@dataclass(frozen=True)
+class RequestPreview:
+    """A vendor request exactly as it would be sent, for a dry run; credentials redacted."""
+
+    method: str
+    url: str
+    query: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+    body: str | None
+
+
+# --- what each vendor can do (derived from its translation tables) ------------------------
+
+
+@dataclass(frozen=True)
+class FieldLimits:
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    values: tuple[str, ...] = ()
+    format: str | None = None
+    integer_only: bool = False
+    replaces_whole_list: bool = False
+
+
+@dataclass(frozen=True)
+class FieldCapability:
+    name: str  # the neutral input name (`footer`)
+    vendor_fields: tuple[str, ...]  # what it becomes at the vendor (`footer_notes`)
+    clearable: bool  # whether an explicit null is accepted
+    limits: FieldLimits
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    vendor: Vendor
+    update_fields: tuple[FieldCapability, ...]
+    filters: tuple[FieldCapability, ...]
+
+
 class VendorClient(Protocol):
     """One vendor, bound to one request's credentials."""
 
     vendor: Vendor
+
+    def preview(self, request: VendorRequest) -> RequestPreview:
+        """`request` as it would go on the wire, with no credential in it."""
+        ...
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         """Whether the update can only be written knowing the invoice as it is now."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,6 +13,7 @@ from gateway.domain import InvoicePatch, Need, Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, InvalidId, parse_id
 from gateway.schema import planning
+from gateway.schema.capabilities import VendorCapabilities, vendor_capabilities
 from gateway.schema.connection import InvoiceConnection, connection, window
 from gateway.schema.errors import UserError, field_error, user_errors
 from gateway.schema.filters import InvoiceFilter, filter_values
@@ -18,6 +21,7 @@ from gateway.schema.inputs import UpdateInvoiceInput, to_patch
 from gateway.schema.invoice import Invoice, invoice_type
 from gateway.schema.lookup import find_node
 from gateway.schema.node import Node
+from gateway.schema.preview import VendorRequestPreview
 
 
 def _invoice_id(value: str, path: tuple[str, ...]) -> GlobalId:
@@ -51,10 +55,25 @@ async def _current(client: VendorClient, patch: InvoicePatch) -> DomainInvoice:
 class UpdateInvoicePayload:
     invoice: Invoice | None
     user_errors: list[UserError]
+    dry_run: VendorRequestPreview | None = strawberry.field(
+        default=None, description="With dryRun: the request that would have been sent."
+    )
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Which update fields and list filters each vendor accepts, with limits."
+    )
+    def vendor_capabilities(
+        self, info: Info[Context, None], vendor: Vendor | None = None
+    ) -> list[VendorCapabilities]:
+        return [
+            vendor_capabilities(capabilities)
+            for key, capabilities in info.context.capabilities.items()
+            if vendor is None or key is vendor
+        ]
+
     @strawberry.field(description="One invoice by global ID; null when the vendor has none.")
     async def invoice(self, info: Info[Context, None], id: strawberry.ID) -> Invoice | None:
         try:
@@ -123,7 +142,17 @@ class Mutation:
         "nothing is sent to the vendor when the input has any."
     )
     async def update_invoice(
-        self, info: Info[Context, None], input: UpdateInvoiceInput
+        self,
+        info: Info[Context, None],
+        input: UpdateInvoiceInput,
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description="Validate and translate, then answer with the vendor request "
+                "instead of sending it. Nothing is written; the invoice is read only when the "
+                "update depends on it (billable changes, expectedUpdatedAt)."
+            ),
+        ] = False,
     ) -> UpdateInvoicePayload:
         try:
             gid = _invoice_id(input.id, ("input", "id"))
@@ -135,6 +164,9 @@ class Mutation:
             if patch.expected_updated_at is not None or client.needs_current(patch):
                 current = await _current(client, patch)
                 request = client.build_update(patch, needs, current)
+            if dry_run:
+                preview = VendorRequestPreview.of(client.preview(request))
+                return UpdateInvoicePayload(invoice=None, user_errors=[], dry_run=preview)
             bundle = await client.update_invoice(request, gid.native)
         except GatewayError as exc:
             return UpdateInvoicePayload(invoice=None, user_errors=user_errors(exc))

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 import httpx
 
 from gateway.credentials import Credentials
-from gateway.domain import Vendor, VendorClient
+from gateway.domain import Capabilities, Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker
+from gateway.vendors.fields import capabilities
 from gateway.vendors.http import Upstream
 from gateway.vendors.kantata import errors as kantata_errors
 from gateway.vendors.kantata import translate as kantata
@@ -21,6 +22,18 @@ from gateway.vendors.kitchen import errors as kitchen_errors
 from gateway.vendors.kitchen import translate as kitchen
 from gateway.vendors.kitchen.client import KitchenClient
 from gateway.vendors.retry import RetryStats
+
+
+def vendor_capabilities() -> dict[Vendor, Capabilities]:
+    """What each vendor accepts, read off the same tables its translation uses."""
+    return {
+        Vendor.KANTATA: Capabilities(
+            Vendor.KANTATA, capabilities(kantata.RULES), capabilities(kantata.FILTERS)
+        ),
+        Vendor.KITCHEN: Capabilities(
+            Vendor.KITCHEN, capabilities(kitchen.RULES), capabilities(kitchen.FILTERS)
+        ),
+    }
 
 
 def http_clients(settings: Settings) -> dict[Vendor, httpx.AsyncClient]:

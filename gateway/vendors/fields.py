@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.currency import is_currency
+from gateway.domain import FieldCapability, FieldLimits
 from gateway.errors import ErrorCode, Path, ProblemCollector
 from gateway.ids import InvalidId, parse_id
 
@@ -39,7 +40,7 @@ class FieldRule:
     vendor_keys: tuple[str, ...]
     write: Callable[[Any], Body]
     clear: Body | None = None
-    limits: Mapping[str, Any] = field(default_factory=dict)
+    limits: FieldLimits = field(default_factory=FieldLimits)
 
 
 def translate(
@@ -73,6 +74,14 @@ def translate(
     return body
 
 
+def capabilities(rules: Mapping[str, FieldRule]) -> tuple[FieldCapability, ...]:
+    """What a vendor's table accepts, for callers building forms (vendorCapabilities)."""
+    return tuple(
+        FieldCapability(name, rule.vendor_keys, rule.clear is not None, rule.limits)
+        for name, rule in rules.items()
+    )
+
+
 def field_paths(rules: Mapping[str, FieldRule]) -> dict[str, Path]:
     """Vendor key -> neutral input path, for mapping vendor validation errors back."""
     return {key: ("input", name) for name, rule in rules.items() for key in rule.vendor_keys}
@@ -89,7 +98,7 @@ def text(key: str, *, max_length: int | None = None, clearable: bool = True) -> 
             raise Invalid(f"must be at most {max_length} characters (got {len(value)})")
         return {key: value}
 
-    limits: dict[str, Any] = {"maxLength": max_length} if max_length is not None else {}
+    limits = FieldLimits(max_length=max_length)
     return FieldRule((key,), write, {key: None} if clearable else None, limits)
 
 
@@ -101,7 +110,7 @@ def non_empty_text(key: str, *, max_length: int) -> FieldRule:
             raise Invalid(f"must be at most {max_length} characters (got {len(value)})")
         return {key: value}
 
-    return FieldRule((key,), write, None, {"maxLength": max_length})
+    return FieldRule((key,), write, None, FieldLimits(max_length=max_length))
 
 
 def date(key: str, *, clearable: bool) -> FieldRule:
@@ -121,7 +130,7 @@ def integer(key: str, *, minimum: int, maximum: int, clearable: bool) -> FieldRu
             raise Invalid(f"must be between {minimum} and {maximum}")
         return {key: value}
 
-    limits = {"min": minimum, "max": maximum}
+    limits = FieldLimits(minimum=minimum, maximum=maximum)
     return FieldRule((key,), write, {key: None} if clearable else None, limits)
 
 
@@ -140,7 +149,7 @@ def choice(key: str, enum_type: type[enum.Enum]) -> FieldRule:
             raise Invalid(f"must be one of {', '.join(m.name for m in enum_type)}")
         return {key: value.value}
 
-    return FieldRule((key,), write, None, {"values": [m.name for m in enum_type]})
+    return FieldRule((key,), write, None, FieldLimits(values=tuple(m.name for m in enum_type)))
 
 
 def currency(key: str) -> FieldRule:
@@ -149,7 +158,7 @@ def currency(key: str) -> FieldRule:
             raise Invalid(f"{value!r} is not an ISO 4217 currency code")
         return {key: value}
 
-    return FieldRule((key,), write, None, {"format": "ISO 4217"})
+    return FieldRule((key,), write, None, FieldLimits(format="ISO 4217"))
 
 
 JAVA_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
-from gateway.domain import VendorRequest
+from gateway.domain import RequestPreview, VendorRequest
 from gateway.errors import ErrorCode, GatewayError, Problem
 from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
@@ -109,6 +109,18 @@ class Upstream:
 
     def url(self, path: str) -> str:
         return f"{self._base_url}{path}"
+
+    def preview(self, request: VendorRequest) -> RequestPreview:
+        """The request as `send` would put it on the wire, with the credential redacted."""
+        headers = dict(self._headers)
+        if request.body is not None:
+            headers["Content-Type"] = "application/json"
+        shown = tuple(
+            (name, "Bearer [redacted]" if name.lower() == "authorization" else value)
+            for name, value in headers.items()
+        )
+        body = None if request.body is None else encode_json(request.body).decode()
+        return RequestPreview(request.method, self.url(request.path), request.params, shown, body)
 
     async def send(self, request: VendorRequest) -> Any:
         return await self.request(

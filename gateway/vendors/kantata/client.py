@@ -13,6 +13,7 @@ from gateway.domain import (
     InvoicePatch,
     LineItem,
     Needs,
+    RequestPreview,
     User,
     UserKey,
     Vendor,
@@ -36,6 +37,9 @@ class KantataClient:
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
+
+    def preview(self, request: VendorRequest) -> RequestPreview:
+        return self._upstream.preview(request)
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         # Billable lists overwrite the whole set: adding or removing needs the set as it is,

@@ -18,6 +18,7 @@ from typing import Any
 from gateway.domain import (
     BillablesInput,
     ExternalReferenceInput,
+    FieldLimits,
     Invoice,
     LineItemKind,
     Need,
@@ -114,7 +115,12 @@ def _external_reference(value: Any) -> Body:
 
 
 RULES: dict[str, FieldRule] = {
-    "number": FieldRule(("user_invoice_number",), _number, None, {"integerOnly": True}),
+    "number": FieldRule(
+        ("user_invoice_number",),
+        _number,
+        None,
+        FieldLimits(integer_only=True, minimum=1, maximum=MAX_NUMBER),
+    ),
     "title": text("user_invoice_title"),
     "issueDate": date("invoice_date", clearable=False),
     "paymentTermsDays": integer("payment_schedule", minimum=0, maximum=3650, clearable=False),

@@ -13,6 +13,7 @@ from gateway.domain import (
     InvoicePatch,
     LineItem,
     Needs,
+    RequestPreview,
     User,
     UserKey,
     Vendor,
@@ -38,6 +39,9 @@ class KitchenClient:
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
+
+    def preview(self, request: VendorRequest) -> RequestPreview:
+        return self._upstream.preview(request)
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         return False  # Kitchen's lists are plain replacements of what the caller sends

@@ -21,6 +21,7 @@ from gateway.domain import (
     DiscountInput,
     DiscountType,
     DueReminderInput,
+    FieldLimits,
     InvoiceStatus,
     InvoiceVisibility,
     LineItemInput,
@@ -135,7 +136,7 @@ def _taxes(value: Any) -> Body:
 
 
 def _list_rule(key: str, write: Any) -> FieldRule:
-    return FieldRule((key,), write, None, {"replacesWholeList": True})
+    return FieldRule((key,), write, None, FieldLimits(replaces_whole_list=True))
 
 
 RULES: dict[str, FieldRule] = {
@@ -146,10 +147,15 @@ RULES: dict[str, FieldRule] = {
     "footer": text("footer_notes", max_length=FOOTER_MAX),
     "currency": currency("currency"),
     "recipientId": FieldRule(("client",), _recipient, {"client": None}),
-    "language": FieldRule(("language",), _language, None, {"format": "Java locale (en_US)"}),
+    "language": FieldRule(
+        ("language",), _language, None, FieldLimits(format="Java locale (en_US)")
+    ),
     "visibility": choice("visibility", InvoiceVisibility),
     "paymentGateways": FieldRule(
-        ("payment_gateways",), _payment_gateways, None, {"values": [m.name for m in PaymentGateway]}
+        ("payment_gateways",),
+        _payment_gateways,
+        None,
+        FieldLimits(values=tuple(m.name for m in PaymentGateway)),
     ),
     "dueReminder": FieldRule(
         tuple(_REMINDER_KEYS.values()),
