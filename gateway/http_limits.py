@@ -5,8 +5,9 @@ chunked body, or a Content-Length that lies)."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.asgi_body import BodyTooLarge, Disconnected, read_body, replaying
 from gateway.http_errors import error_response
 
 
@@ -24,31 +25,14 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         # Read the whole body here (GraphQL needs all of it anyway) and replay it below.
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        try:
+            body = await read_body(receive, self.max_body_bytes)
+        except Disconnected:
+            return
+        except BodyTooLarge:
+            await self._refuse(scope, receive, send)
+            return
+        await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_body_bytes} bytes"

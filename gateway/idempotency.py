@@ -29,6 +29,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi_body import Disconnected, read_body, replaying
+
 HEADER = "idempotency-key"
 TTL_SECONDS = 24 * 60 * 60
 MAX_KEY_LENGTH = 255
@@ -156,7 +158,10 @@ class IdempotencyMiddleware:
             await response(scope, receive, send)
             return
 
-        body = await _read(receive)
+        try:
+            body = await read_body(receive)
+        except Disconnected:
+            return
         scoped = _scoped_key(headers, key)
         claim = await self.store.claim(scoped, _fingerprint(body))
         if isinstance(claim, Mismatch):
@@ -184,7 +189,7 @@ class IdempotencyMiddleware:
 
         kept: StoredResponse | None = None
         try:
-            await self.app(scope, _replaying(body, receive), capture)
+            await self.app(scope, replaying(body, receive), capture)
             captured.body = b"".join(chunks)
             if 200 <= captured.status < 300 and not _transient(captured.body):
                 kept = captured
@@ -226,32 +231,6 @@ def _fingerprint(body: bytes) -> str:
         parsed = {k: parsed.get(k) for k in ("query", "variables", "operationName")}
     canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """The body already read, then the connection's own messages (a disconnect)."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _replay(stored: StoredResponse, send: Send) -> None:

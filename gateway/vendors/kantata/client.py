@@ -24,7 +24,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import InvalidId, parse_id, well_formed
 from gateway.vendors.http import Upstream, guarded
 from gateway.vendors.kantata import read, translate
-from gateway.vendors.paging import plan_pages
+from gateway.vendors.paging import fetch_window
 
 # `only=` skips pagination, but a URL carrying thousands of IDs is refused by proxies; the
 # index endpoints' own page cap is a safe chunk size.
@@ -86,22 +86,16 @@ class KantataClient:
         self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
     ) -> Bundle:
         params = translate.filter_params(filters) + translate.include_params(needs)
-        plan = plan_pages(offset, limit, MAX_PER_PAGE)
 
-        async def page(number: int) -> Bundle:
+        async def page(number: int, per_page: int) -> Bundle:
             envelope = await self._upstream.request(
                 "GET",
                 "/invoices",
-                params=(("page", str(number)), ("per_page", str(plan.per_page)), *params),
+                params=(("page", str(number)), ("per_page", str(per_page)), *params),
             )
-            return guarded(translate.LABEL, lambda: read.bundle_from_envelope(envelope))
+            return guarded(translate.LABEL, partial(read.bundle_from_envelope, envelope))
 
-        pages = await asyncio.gather(*(page(number) for number in plan.pages))
-        bundle = Bundle(total=pages[0].total)
-        for answer in pages:
-            bundle.merge(answer)
-        bundle.invoices = bundle.invoices[plan.skip : plan.skip + limit]
-        return bundle
+        return await fetch_window(offset, limit, MAX_PER_PAGE, page)
 
     async def _only_envelopes(
         self, path: str, ids: Sequence[str], params: tuple[tuple[str, str], ...] = ()

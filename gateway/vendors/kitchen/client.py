@@ -24,7 +24,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import is_native_id, well_formed
 from gateway.vendors.http import Upstream, guarded
 from gateway.vendors.kitchen import read, translate
-from gateway.vendors.paging import plan_pages
+from gateway.vendors.paging import fetch_window
 
 # Kitchen has no batch-by-ID filter, so invoices and users are fetched one by one; this
 # bounds how many of those run at once for one caller's request.
@@ -81,22 +81,16 @@ class KitchenClient:
         self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
     ) -> Bundle:
         params = translate.filter_params(filters) + translate.expand_params(needs)
-        plan = plan_pages(offset, limit, MAX_PER_PAGE)
 
-        async def page(number: int) -> Bundle:
+        async def page(number: int, per_page: int) -> Bundle:
             body = await self._upstream.request(
                 "GET",
                 "/invoices",
-                params=(("page", str(number)), ("per_page", str(plan.per_page)), *params),
+                params=(("page", str(number)), ("per_page", str(per_page)), *params),
             )
             return guarded(translate.LABEL, partial(read.bundle_from_page, body))
 
-        pages = await asyncio.gather(*(page(number) for number in plan.pages))
-        bundle = Bundle(total=pages[0].total)
-        for answer in pages:
-            bundle.merge(answer)
-        bundle.invoices = bundle.invoices[plan.skip : plan.skip + limit]
-        return bundle
+        return await fetch_window(offset, limit, MAX_PER_PAGE, page)
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]:
 
