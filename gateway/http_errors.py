@@ -1,5 +1,7 @@
 """Refusals made before GraphQL runs, shaped like a GraphQL response so one client code
-path reads them: `{"errors": [{"message": ..., "extensions": {"code": ...}}]}`."""
+path reads them: `{"errors": [{"message": ..., "extensions": {"code": ...}}]}`. The view
+answers its own refusals in the media type the client negotiated (`media_type`); the door
+in front of it (API key, CSRF, body size) answers `application/json`."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ def error_response(
     *,
     headers: Mapping[str, str] | None = None,
     request_id: str | None = None,
+    media_type: str = "application/json",
 ) -> JSONResponse:
     extensions = {"code": code}
     if request_id is not None:
@@ -23,4 +26,5 @@ def error_response(
         {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status,
         headers=dict(headers or {}),
+        media_type=media_type,
     )

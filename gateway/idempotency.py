@@ -163,7 +163,7 @@ class IdempotencyMiddleware:
         except Disconnected:
             return
         scoped = _scoped_key(headers, key)
-        claim = await self.store.claim(scoped, _fingerprint(body))
+        claim = await self.store.claim(scoped, _fingerprint(body, headers.get("accept", "")))
         if isinstance(claim, Mismatch):
             response = _problem(
                 422,
@@ -221,15 +221,17 @@ def _scoped_key(headers: Headers, key: str) -> str:
     return hashlib.sha256(f"{caller}\n\n{key}".encode()).hexdigest()
 
 
-def _fingerprint(body: bytes) -> str:
-    """The operation and variables as JSON means them (key order and spacing aside)."""
+def _fingerprint(body: bytes, accept: str) -> str:
+    """The operation and variables as JSON means them (key order and spacing aside), and
+    the media types asked for: a replay answers in the first request's media type, so a
+    request that asks for another one is another request."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return hashlib.sha256(body).hexdigest()
+        return hashlib.sha256(body + b"\n" + accept.encode()).hexdigest()
     if isinstance(parsed, dict):
         parsed = {k: parsed.get(k) for k in ("query", "variables", "operationName")}
-    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps([parsed, accept], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -9,6 +9,16 @@ a request that runs GraphQL must show it was preflighted: a Content-Type other t
 three, or one of PREFLIGHT_HEADERS. A GET without a `query` parameter runs nothing (it is
 the GraphiQL page, or a 400), so this rule and the API key do not apply to it: a browser
 navigation still gets GraphiQL, whose own requests are JSON POSTs.
+
+`GraphQL-Require-Preflight` is the header the GraphQL-over-HTTP spec's security note
+suggests; Apollo's two are accepted too. What does not count: `Accept`. A page can set any
+`Accept` on a cross-site fetch without a preflight (it is a CORS-safelisted header), so a
+GET asking only for `application/graphql-response+json` proves nothing about its origin
+and stays refused. That is why the graphql-http audit's three GET checks (all MAYs: it
+sends GETs with at most an `Accept` header) are answered `400 CSRF_BLOCKED`: the
+gateway's answer to any client that cannot show a preflight. Its mutation-over-GET check
+still passes (it only asks for a 4xx), and a GET that does carry a preflight header gets
+the full GraphQL-over-HTTP treatment (README, "GraphQL over HTTP").
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ SIMPLE_CONTENT_TYPES = frozenset(
 )
 # Headers a browser never sends cross-site without a preflight; any one, non-empty, will do.
 PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
     "apollo-require-preflight",
     "x-apollo-operation-name",
     "authorization",
@@ -47,6 +58,7 @@ ALLOWED_HEADERS = (
     "X-Kitchen-Workspace",
     "Idempotency-Key",
     "X-Request-Id",
+    "GraphQL-Require-Preflight",
     "Apollo-Require-Preflight",
     "X-Apollo-Operation-Name",
 )
@@ -55,7 +67,8 @@ EXPOSED_HEADERS = ("X-Request-Id",)
 CSRF_MESSAGE = (
     "This request has been blocked as a possible cross-site request forgery: send it with a "
     "Content-Type such as application/json (not application/x-www-form-urlencoded, "
-    "multipart/form-data or text/plain), or with a non-empty Apollo-Require-Preflight header"
+    "multipart/form-data or text/plain), or with a non-empty GraphQL-Require-Preflight (or "
+    "Apollo-Require-Preflight) header"
 )
 
 

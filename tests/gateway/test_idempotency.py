@@ -94,3 +94,10 @@ def test_a_malformed_key_is_refused(gw: Gateway) -> None:
     response = send(gw, "x" * 300, "long")
     assert response.status_code == 400
     assert puts(gw) == 0
+
+
+def test_asking_for_another_media_type_is_another_request(gw: Gateway) -> None:
+    send(gw, "key-6", "typed")
+    other = send(gw, "key-6", "typed", Accept="application/graphql-response+json")
+    assert other.status_code == 422
+    assert puts(gw) == 1
