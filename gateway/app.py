@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway.context import Context
 from gateway.credentials import credentials_for
 from gateway.domain import Vendor, VendorClient
+from gateway.graphiql import ASSET_ROUTE, GraphiQLIde
 from gateway.graphql_view import GatewayGraphQL
 from gateway.idempotency import IdempotencyMiddleware, MemoryStore
 from gateway.schema import build_schema
@@ -72,6 +73,10 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    # GraphiQL's own files, when fetched (the /graphql page falls back to the CDN).
+    graphiql_ide = GraphiQLIde.from_settings(settings)
+    routes.append(Route(ASSET_ROUTE, graphiql_ide.serve_asset, methods=["GET"]))
+
     routes += [
         Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/healthz", healthz),
@@ -96,4 +101,6 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
                 await client.aclose()
             http.clear()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
+    return app

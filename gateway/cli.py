@@ -1,4 +1,4 @@
-"""`invoice-gateway serve | sandbox | export-schema`."""
+"""`invoice-gateway serve | sandbox | export-schema | graphiql-assets`."""
 
 from __future__ import annotations
 
@@ -43,7 +43,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
 
+    assets = commands.add_parser(
+        "graphiql-assets",
+        help="fetch GraphiQL's files with npm, so the IDE page works with no internet",
+    )
+    assets.add_argument(
+        "--dest",
+        help="directory to put them in (default: GATEWAY_GRAPHIQL_ASSETS, else "
+        "~/.cache/invoice-gateway/graphiql); the gateway reads GATEWAY_GRAPHIQL_ASSETS",
+    )
+
     args = parser.parse_args(argv)
+
+    if args.command == "graphiql-assets":
+        return _graphiql_assets(args.dest)
 
     if args.command == "export-schema":
         from gateway.schema import export_schema
@@ -78,4 +91,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = create_app(settings, sandbox_origin=_origin(args.host, args.port))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _graphiql_assets(dest: str | None) -> int:
+    from pathlib import Path
+
+    from gateway.graphiql.assets import assets_dir
+    from gateway.graphiql.fetch import FetchError, fetch_assets
+
+    directory = (
+        Path(dest).expanduser()
+        if dest
+        else assets_dir(os.environ.get("GATEWAY_GRAPHIQL_ASSETS", "").strip() or None)
+    )
+    try:
+        written = fetch_assets(directory)
+    except FetchError as exc:
+        sys.stderr.write(f"invoice-gateway graphiql-assets: {exc}\n")
+        return 1
+    for path in written:
+        sys.stdout.write(f"{path}\n")
+    sys.stdout.write(f"GraphiQL assets ready in {directory}\n")
     return 0

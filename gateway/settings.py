@@ -61,6 +61,9 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
+    # A directory holding GraphiQL's files (`invoice-gateway graphiql-assets`); None: the
+    # default cache directory.
+    graphiql_assets: str | None = None
     resilience: Resilience = field(default_factory=Resilience)
     limits: Limits = field(default_factory=Limits)
 
@@ -112,6 +115,7 @@ class Settings:
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
             introspection=bool(read.flag("GATEWAY_INTROSPECTION", True)),
+            graphiql_assets=read.text("GATEWAY_GRAPHIQL_ASSETS"),
             resilience=Resilience(
                 retry_attempts=int(read.number("GATEWAY_RETRY_ATTEMPTS", 3, 1, 10)),
                 retry_backoff=read.number("GATEWAY_RETRY_BACKOFF", 0.2, 0, 60),

@@ -1,0 +1,7 @@
+"""GraphiQL served by the gateway: the pinned asset set and its fetcher (`assets`,
+`fetch`), the example operations (`examples`), the page (`page`), and what the
+application wires in (`ide`)."""
+
+from gateway.graphiql.ide import ASSET_ROUTE, GraphiQLIde, ide_response
+
+__all__ = ["ASSET_ROUTE", "GraphiQLIde", "ide_response"]
