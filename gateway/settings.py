@@ -13,7 +13,7 @@ WORKSPACE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # Fields whose values are secrets: never in a repr, a log line or an error.
-_SECRET_FIELDS = {"kantata_token", "kitchen_token", "api_keys"}
+_SECRET_FIELDS = {"kantata_token", "kitchen_token", "api_keys", "redis_url"}
 
 
 class SettingsError(ValueError):
@@ -66,6 +66,13 @@ class Settings:
     graphiql_assets: str | None = None
     resilience: Resilience = field(default_factory=Resilience)
     limits: Limits = field(default_factory=Limits)
+    # Shared state for several replicas (idempotency, persisted queries, rate limits);
+    # None keeps everything in this process.
+    redis_url: str | None = None
+    # Requests per minute per API key (or client IP when keys are off); 0 turns it off.
+    rate_limit_per_minute: int = 0
+    persisted_queries_only: bool = False
+    log_format: str = "json"  # "json" (one object a line) or "text"
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -124,6 +131,10 @@ class Settings:
                 breaker_failures=int(read.number("GATEWAY_BREAKER_FAILURES", 5, 1, 1000)),
                 breaker_cooldown=read.number("GATEWAY_BREAKER_COOLDOWN", 30.0, 0.001, 3600),
             ),
+            redis_url=read.text("GATEWAY_REDIS_URL"),
+            rate_limit_per_minute=int(read.number("GATEWAY_RATE_LIMIT", 0, 0, 1_000_000)),
+            persisted_queries_only=bool(read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", False)),
+            log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), "json"),
             limits=Limits(
                 max_body_bytes=int(read.number("GATEWAY_MAX_BODY_BYTES", 1_000_000, 1, 1e9)),
                 max_depth=int(read.number("GATEWAY_MAX_DEPTH", 15, 1, 1000)),
@@ -152,6 +163,12 @@ class _Reader:
         if value.lower() not in _TRUE | _FALSE:
             raise SettingsError(f"{name} must be true or false")
         return value.lower() in _TRUE
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in options:
+            raise SettingsError(f"{name} must be one of {', '.join(options)}")
+        return value
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
         value = self.text(name)

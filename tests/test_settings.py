@@ -106,3 +106,20 @@ def test_resilience_and_limits_come_from_the_environment() -> None:
 def test_bad_resilience_settings_are_refused(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(environ)
+
+
+def test_shared_state_and_observability_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "GATEWAY_REDIS_URL": "redis://:s3cret@127.0.0.1:6379/0",
+            "GATEWAY_RATE_LIMIT": "120",
+            "GATEWAY_PERSISTED_QUERIES_ONLY": "true",
+            "GATEWAY_LOG_FORMAT": "text",
+        }
+    )
+    assert settings.rate_limit_per_minute == 120
+    assert settings.persisted_queries_only is True
+    assert settings.log_format == "text"
+    assert settings.redis_url and "s3cret" not in repr(settings)
+    with pytest.raises(SettingsError):
+        Settings.from_env({"GATEWAY_LOG_FORMAT": "xml"})
