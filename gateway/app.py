@@ -6,22 +6,29 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from gateway.apq import PersistedQueries
 from gateway.context import Context
 from gateway.credentials import credentials_for
 from gateway.domain import Vendor, VendorClient
 from gateway.graphiql import ASSET_ROUTE, GraphiQLIde
 from gateway.graphql_view import GatewayGraphQL
-from gateway.idempotency import IdempotencyMiddleware, MemoryStore
+from gateway.idempotency import IdempotencyMiddleware
+from gateway.metrics import Observer
+from gateway.readiness import Readiness
 from gateway.schema import build_schema
 from gateway.security import guard
 from gateway.settings import Settings
+from gateway.stores import stores_for
+from gateway.tracing import make_tracing
 from gateway.vendors.breaker import Breakers
 from gateway.vendors.factory import http_clients, vendor_capabilities, vendor_client
 from gateway.vendors.retry import RetryStats
@@ -31,9 +38,13 @@ log = logging.getLogger("gateway")
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
 
-def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> Starlette:
+def create_app(
+    settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN, tracer_provider: Any = None
+) -> Starlette:
     """The gateway. With the sandbox on, the emulators are mounted under /sandbox and the
-    gateway calls them over HTTP at `sandbox_origin`, exactly as it would call a vendor."""
+    gateway calls them over HTTP at `sandbox_origin`, exactly as it would call a vendor.
+    With `settings.tracing`, spans go to `tracer_provider` (default: OpenTelemetry's global
+    one)."""
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
         from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
@@ -48,6 +59,9 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
     # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
     breakers = Breakers(settings.resilience)
     retry_stats = RetryStats()
+    # Metrics (a registry of this app's own), the operation log line and tracing hooks.
+    observer = Observer(make_tracing(settings.tracing, tracer_provider))
+    observer.watch(breakers, retry_stats)
 
     capabilities = vendor_capabilities()
 
@@ -56,19 +70,38 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
 
         def client_for(vendor: Vendor) -> VendorClient:
             return vendor_client(
-                vendor, settings, http, credentials, breakers=breakers, stats=retry_stats
+                vendor,
+                settings,
+                http,
+                credentials,
+                breakers=breakers,
+                stats=retry_stats,
+                observer=observer,
             )
 
-        return Context(client_for=client_for, capabilities=capabilities)
+        return Context(client_for=client_for, capabilities=capabilities, on_batch=observer.batch)
 
-    schema = build_schema(settings.limits, introspection=settings.introspection)
+    schema = build_schema(settings.limits, introspection=settings.introspection, observer=observer)
+    # Shared state (idempotency, persisted queries, rate limits): in this process, or in
+    # Redis when configured, through one client the lifespan opens and closes.
+    stores = stores_for(settings)
+    persisted = PersistedQueries(stores.queries, persisted_only=settings.persisted_queries_only)
+    view = GatewayGraphQL(schema, make_context=make_context, persisted_queries=persisted)
     # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
     # checks are remembered, and a replay carries the new request's ID.
-    view = GatewayGraphQL(schema, make_context=make_context)
-    graphql = guard(IdempotencyMiddleware(view, MemoryStore()), settings)
+    graphql = guard(
+        IdempotencyMiddleware(view, stores.idempotency, on_replay=observer.replayed),
+        settings,
+        stores.rate_limiter,
+    )
+    readiness = Readiness(settings, stores.redis.ping if stores.redis else None)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "sandbox": bool(settings.sandbox)})
+
+    async def metrics(request: Request) -> Response:
+        # Not behind the API key, like /healthz: scrape it on an internal port (README).
+        return Response(observer.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
@@ -80,6 +113,8 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
     routes += [
         Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/healthz", healthz),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/readyz", readiness.endpoint),
         Route("/", home),
     ]
 
@@ -92,6 +127,13 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
                 "KITCHEN_TOKEN (or GATEWAY_SANDBOX=false) to reach the real vendors.",
                 sandbox_origin,
             )
+        if settings.persisted_queries_only and stores.redis is None:
+            log.warning(
+                "GATEWAY_PERSISTED_QUERIES_ONLY without GATEWAY_REDIS_URL: no operation can be "
+                "registered, so every GraphQL request will be refused"
+            )
+        if stores.redis is not None:
+            await stores.redis.open()
         http.update(http_clients(settings))
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
@@ -100,6 +142,8 @@ def create_app(settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN) -> S
             for client in http.values():
                 await client.aclose()
             http.clear()
+            if stores.redis is not None:
+                await stores.redis.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -30,6 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the GraphQL gateway")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (uvicorn); more than 1 needs real vendors (not the sandbox), "
+        "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits",
+    )
     serve.add_argument(
         "--sandbox",
         action=argparse.BooleanOptionalAction,
@@ -66,18 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # httpx logs every upstream URL at INFO; the access log already tells what was asked.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from gateway.logs import configure_logging
 
     if args.command == "sandbox":
+        configure_logging("text")
         from starlette.applications import Starlette
         from starlette.routing import Mount
 
         from gateway.sandbox import create_sandbox_app
 
         app = Starlette(routes=[Mount("/sandbox", app=create_sandbox_app())])
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None)
         return 0
 
     try:
@@ -86,12 +91,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.sandbox is not None:
         settings = dataclasses.replace(settings, sandbox=args.sandbox)
+    # The one place logging is configured (gateway/logs.py); uvicorn's loggers go through
+    # the same handler (log_config=None: uvicorn configures nothing of its own).
+    configure_logging(settings.log_format)
+
+    if args.workers > 1:
+        return _serve_workers(parser, settings, args.host, args.port, args.workers)
 
     from gateway.app import create_app
 
     app = create_app(settings, sandbox_origin=_origin(args.host, args.port))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
+
+
+WORKERS_WITH_SANDBOX = (
+    "--workers > 1 cannot be used with the embedded sandbox: each worker would hold its own "
+    "emulator state, so a write seen by one worker would be missing in the next. Run "
+    "`invoice-gateway sandbox` on its own, point KANTATA_BASE_URL and KITCHEN_BASE_URL at "
+    "it and set GATEWAY_SANDBOX=false (or use --workers 1)"
+)
+
+
+def _serve_workers(
+    parser: argparse.ArgumentParser, settings: Settings, host: str, port: int, workers: int
+) -> int:
+    """uvicorn's worker processes; each builds its app from the environment (`worker_app`)."""
+    import logging
+
+    import uvicorn
+
+    if settings.sandbox_enabled:
+        parser.error(WORKERS_WITH_SANDBOX)
+    if settings.redis_url is None:
+        logging.getLogger("gateway").warning(
+            "%d workers without GATEWAY_REDIS_URL: each keeps its own idempotency answers, "
+            "persisted queries and rate-limit counters",
+            workers,
+        )
+    os.environ["GATEWAY_SANDBOX"] = "false"  # what --no-sandbox said, for the workers
+    uvicorn.run(
+        "gateway.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+    )
+    return 0
+
+
+def worker_app() -> object:
+    """The app of one worker process (`serve --workers N`), from the environment."""
+    from gateway.app import create_app
+    from gateway.logs import configure_logging
+
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def _graphiql_assets(dest: str | None) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.domain import Capabilities, Vendor, VendorClient
-from gateway.loaders import Loaders
+from gateway.loaders import BatchHook, Loaders
 
 
 @dataclass
@@ -16,11 +16,12 @@ class Context:
 
     client_for: Callable[[Vendor], VendorClient]
     capabilities: Mapping[Vendor, Capabilities] = field(default_factory=dict)
+    on_batch: BatchHook | None = None  # told each dataloader batch's size (metrics)
     _clients: dict[Vendor, VendorClient] = field(default_factory=dict, init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.client)
+        self.loaders = Loaders(self.client, self.on_batch)
 
     def client(self, vendor: Vendor) -> VendorClient:
         """The vendor's client; raises GatewayError when the request has no credentials."""

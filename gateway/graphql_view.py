@@ -35,6 +35,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway.apq import PersistedQueries, PersistedQueryError
 from gateway.context import Context
 from gateway.http_errors import error_response
 
@@ -125,9 +126,16 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 
 class _Refusal(HTTPException):
-    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(status, reason)
         self.headers = dict(headers or {})
+        self.code = code
 
 
 def _bad_request(reason: str) -> _Refusal:
@@ -135,15 +143,28 @@ def _bad_request(reason: str) -> _Refusal:
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    def __init__(self, *args: object, make_context: Callable[[Request], Context], **kwargs: object):
+    def __init__(
+        self,
+        *args: object,
+        make_context: Callable[[Request], Context],
+        persisted_queries: PersistedQueries | None = None,
+        **kwargs: object,
+    ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._make_context = make_context
+        self._persisted_queries = persisted_queries
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
         return self._make_context(request)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET that names a persisted query (`extensions` without `query`)."""
+        if request.query_params.get("extensions"):
+            return False
+        return super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL, from the gateway's own copy of its files when fetched, else from the
@@ -159,11 +180,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         an operation (an object) or a batch of them, each with a string `query`, and
         `operationName`, `variables` and `extensions` of the right type or null."""
         if request.method == "GET":
-            return self._operation(self._from_query_params(request.query_params))
+            params = self._from_query_params(request.query_params)
+            return self._operation(await self._persisted(params))
         _check_content_type(request.content_type)
         data = self.parse_json(await request.get_body())
         if isinstance(data, dict):
-            return self._operation(data)
+            return self._operation(await self._persisted(data))
         if isinstance(data, list) and data and all(isinstance(op, dict) for op in data):
             batching = self.schema.config.batching_config
             if batching is None:
@@ -172,8 +194,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 raise _bad_request(
                     f"A batch may hold at most {batching['max_operations']} operations"
                 )
-            return [self._operation(op) for op in data]
+            return [self._operation(await self._persisted(op)) for op in data]
         raise _bad_request("The body must be a JSON object, or a non-empty array of them")
+
+    async def _persisted(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Automatic persisted queries (gateway/apq.py): the document filled in from its
+        hash. A refusal is a GraphQL error answered with 200, as Apollo servers answer it
+        (a batch with one such operation is refused as a whole)."""
+        if self._persisted_queries is None:
+            return data
+        try:
+            return await self._persisted_queries.resolve(data)
+        except PersistedQueryError as exc:
+            raise _Refusal(200, exc.message, code=exc.code) from exc
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -316,7 +349,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response = error_response(
                 exc.status_code,
                 exc.reason,
-                _CODES.get(exc.status_code, "BAD_REQUEST"),
+                getattr(exc, "code", None) or _CODES.get(exc.status_code, "BAD_REQUEST"),
                 headers=getattr(exc, "headers", None),
                 media_type=f"{media_type}; charset=utf-8",
             )

@@ -10,21 +10,24 @@
   unavailable, too slow, or rate limiting), is not kept: a retry runs again. The vendors'
   PUTs are idempotent, so running a write twice with the same body is safe.
 
-The store is a small interface; `MemoryStore` serves one process, and a shared store
-(Redis) can stand in for several replicas.
+The store is a small interface; `MemoryStore` serves one process, `RedisStore` several
+replicas (README, "Running several replicas").
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from redis.asyncio import Redis
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -128,6 +131,96 @@ class MemoryStore:
             entry.done.set_result(response)
 
 
+# Compare-and-set on the in-flight marker: only the claimant's own marker is replaced by
+# the answer (KEYS[1], ARGV: token, answer, ttl ms) or deleted (no answer).
+_FINISH = """
+local current = redis.call('GET', KEYS[1])
+if not current or cjson.decode(current)['token'] ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+"""
+
+
+class RedisStore:
+    """The same protocol across replicas, in one Redis key per scoped key
+    (`<namespace>:idem:<sha256>`, the scoped key being already a hash):
+
+    - claim: `SET NX` of an in-flight marker `{"state": "running", "fingerprint", "token"}`
+      with a short TTL (`in_flight_ttl`), so a replica that dies mid-run frees the key;
+    - a duplicate finds the marker and polls every `poll_interval` until it turns into
+      the answer (replay), disappears (the first run failed: claim again) or names another
+      fingerprint (mismatch);
+    - finish: the marker becomes `{"state": "done", "fingerprint", "response"}` for `ttl`
+      (24 h), or is deleted when the run is not to be kept; both only while the marker is
+      still this claim's own (compare on the token, in one Lua script).
+    Values hold the status, headers and body of the GraphQL answer; never a credential.
+    """
+
+    def __init__(
+        self,
+        client: Callable[[], Redis],
+        *,
+        namespace: str = "invoice-gateway",
+        ttl: float = TTL_SECONDS,
+        in_flight_ttl: float = 300.0,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self._client = client
+        self._prefix = f"{namespace}:idem:"
+        self._ttl_ms = int(ttl * 1000)
+        self._in_flight_ms = int(in_flight_ttl * 1000)
+        self._poll = poll_interval
+        self._claims: dict[str, tuple[str, str]] = {}  # key -> (token, fingerprint)
+
+    async def claim(self, key: str, fingerprint: str) -> Run | Replay | Mismatch:
+        redis = self._client()
+        name = self._prefix + key
+        while True:
+            token = uuid.uuid4().hex
+            marker = {"state": "running", "fingerprint": fingerprint, "token": token}
+            if await redis.set(name, json.dumps(marker), nx=True, px=self._in_flight_ms):
+                self._claims[key] = (token, fingerprint)
+                return Run()
+            raw = await redis.get(name)
+            if raw is None:  # released or expired between the two calls: try again
+                continue
+            value: dict[str, Any] = json.loads(raw)
+            if value["fingerprint"] != fingerprint:
+                return Mismatch()
+            if value["state"] == "done":
+                return Replay(_decode(value["response"]))
+            await asyncio.sleep(self._poll)
+
+    async def finish(self, key: str, response: StoredResponse | None) -> None:
+        claim = self._claims.pop(key, None)
+        if claim is None:
+            return
+        token, fingerprint = claim
+        answer = ""
+        if response is not None:
+            answer = json.dumps(
+                {"state": "done", "fingerprint": fingerprint, "response": _encode(response)}
+            )
+        await self._client().eval(_FINISH, 1, self._prefix + key, token, answer, self._ttl_ms)
+
+
+def _encode(response: StoredResponse) -> dict[str, Any]:
+    return {
+        "status": response.status,
+        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers],
+        "body": base64.b64encode(response.body).decode("ascii"),
+    }
+
+
+def _decode(value: dict[str, Any]) -> StoredResponse:
+    return StoredResponse(
+        status=int(value["status"]),
+        headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in value["headers"]],
+        body=base64.b64decode(value["body"]),
+    )
+
+
 def _problem(status: int, code: str, message: str) -> Response:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
@@ -135,10 +228,17 @@ def _problem(status: int, code: str, message: str) -> Response:
 class IdempotencyMiddleware:
     """Wraps the GraphQL endpoint; only POSTs that carry the header are affected."""
 
-    def __init__(self, app: ASGIApp, store: IdempotencyStore, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: IdempotencyStore,
+        path: str = "/graphql",
+        on_replay: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.store = store
         self.path = path
+        self.on_replay = on_replay  # told of each replay (metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
@@ -173,6 +273,8 @@ class IdempotencyMiddleware:
             await response(scope, receive, send)
             return
         if isinstance(claim, Replay):
+            if self.on_replay is not None:
+                self.on_replay()
             await _replay(claim.response, send)
             return
 
@@ -197,7 +299,14 @@ class IdempotencyMiddleware:
             await self.store.finish(scoped, kept)
 
 
-_TRANSIENT = {"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "RATE_LIMITED", "INTERNAL"}
+# PERSISTED_QUERY_NOT_FOUND too: the client sends the same request again with its query.
+_TRANSIENT = {
+    "UPSTREAM_UNAVAILABLE",
+    "UPSTREAM_TIMEOUT",
+    "RATE_LIMITED",
+    "INTERNAL",
+    "PERSISTED_QUERY_NOT_FOUND",
+}
 
 
 def _transient(body: bytes) -> bool:
@@ -224,15 +333,34 @@ def _scoped_key(headers: Headers, key: str) -> str:
 def _fingerprint(body: bytes, accept: str) -> str:
     """The operation and variables as JSON means them (key order and spacing aside), and
     the media types asked for: a replay answers in the first request's media type, so a
-    request that asks for another one is another request."""
+    request that asks for another one is another request. The document counts by its
+    SHA-256, so a persisted query's hash alone and the retry that adds the document are
+    the same request."""
     try:
         parsed = json.loads(body)
     except ValueError:
         return hashlib.sha256(body + b"\n" + accept.encode()).hexdigest()
     if isinstance(parsed, dict):
-        parsed = {k: parsed.get(k) for k in ("query", "variables", "operationName")}
+        query = parsed.get("query")
+        document = (
+            hashlib.sha256(query.encode()).hexdigest()
+            if isinstance(query, str)
+            else _persisted_hash(parsed)
+        )
+        parsed = {
+            "document": document,
+            "variables": parsed.get("variables"),
+            "operationName": parsed.get("operationName"),
+        }
     canonical = json.dumps([parsed, accept], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _persisted_hash(request: dict[str, Any]) -> object:
+    extensions = request.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    return sha.lower() if isinstance(sha, str) else None
 
 
 async def _replay(stored: StoredResponse, send: Send) -> None:

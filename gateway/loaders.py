@@ -48,9 +48,16 @@ def _batch(
     return load
 
 
+# Told the loader's name, the vendor and the number of keys of each batch (metrics).
+BatchHook = Callable[[str, str, int], None]
+
+
 class Loaders:
-    def __init__(self, client_for: Callable[[Vendor], VendorClient]) -> None:
+    def __init__(
+        self, client_for: Callable[[Vendor], VendorClient], on_batch: BatchHook | None = None
+    ) -> None:
         self._client_for = client_for
+        self._on_batch = on_batch
         self._loaders: dict[tuple[str, Vendor], DataLoader[Any, Any]] = {}
         # Only ever sideloaded (no endpoint to batch from), so a plain per-request map.
         self.external_references: dict[str, ExternalReference] = {}
@@ -62,6 +69,8 @@ class Loaders:
         if loader is None:
 
             async def batch(keys: list[Any]) -> Any:
+                if self._on_batch is not None:
+                    self._on_batch(name, vendor.value.lower(), len(keys))
                 return await make(self._client_for(vendor))(keys)
 
             loader = DataLoader(batch)

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http_errors import error_response
 from gateway.http_limits import BodyLimitMiddleware
+from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings
 
@@ -72,10 +73,15 @@ CSRF_MESSAGE = (
 )
 
 
-def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """`app` behind every rule, outermost first: request ID, CORS, API key, CSRF, body size."""
+def guard(app: ASGIApp, settings: Settings, rate_limiter: RateLimiter | None = None) -> ASGIApp:
+    """`app` behind every rule, outermost first: request ID, CORS, API key, rate limit
+    (when `settings.rate_limit_per_minute` and a limiter are given), CSRF, body size."""
     app = BodyLimitMiddleware(app, settings.limits.max_body_bytes)
     app = CsrfMiddleware(app)
+    if settings.rate_limit_per_minute and rate_limiter is not None:
+        app = RateLimitMiddleware(
+            app, rate_limiter, by_api_key=bool(settings.api_keys), runs_graphql=runs_graphql
+        )
     if settings.api_keys:
         app = ApiKeyMiddleware(app, settings.api_keys)
     if settings.cors_origins:
@@ -91,11 +97,12 @@ def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
 
 
 def runs_graphql(scope: Scope) -> bool:
-    """Whether the request can execute an operation: a POST, or a GET with a `query`. The IDE
-    page and other query-less GETs cannot (the view answers them with the page or a 400),
-    nor can other methods (405)."""
+    """Whether the request can execute an operation: a POST, or a GET with a `query` (or
+    `extensions`: a persisted query's hash). The IDE page and other query-less GETs cannot
+    (the view answers them with the page or a 400), nor can other methods (405)."""
     if scope["method"] == "GET":
-        return "query" in QueryParams(scope["query_string"])
+        params = QueryParams(scope["query_string"])
+        return "query" in params or "extensions" in params
     return bool(scope["method"] == "POST")
 
 

@@ -73,6 +73,8 @@ class Settings:
     rate_limit_per_minute: int = 0
     persisted_queries_only: bool = False
     log_format: str = "json"  # "json" (one object a line) or "text"
+    # OpenTelemetry spans (needs the `otel` extra); off when OTEL_SDK_DISABLED is true.
+    tracing: bool = False
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -135,6 +137,8 @@ class Settings:
             rate_limit_per_minute=int(read.number("GATEWAY_RATE_LIMIT", 0, 0, 1_000_000)),
             persisted_queries_only=bool(read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", False)),
             log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), "json"),
+            tracing=bool(read.flag("GATEWAY_TRACING", False))
+            and not read.flag("OTEL_SDK_DISABLED", False),
             limits=Limits(
                 max_body_bytes=int(read.number("GATEWAY_MAX_BODY_BYTES", 1_000_000, 1, 1e9)),
                 max_depth=int(read.number("GATEWAY_MAX_DEPTH", 15, 1, 1000)),

@@ -72,3 +72,16 @@ def gw(gateway_url: str) -> Iterator[Gateway]:
         gateway = Gateway(client)
         gateway.reset()
         yield gateway
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the session (tests/redis_server.py); skips without one."""
+    import shutil
+
+    from tests.redis_server import MISSING, redis_server
+
+    if shutil.which("redis-server") is None:
+        pytest.skip(MISSING)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

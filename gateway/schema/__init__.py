@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.request_id import current_request_id
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
+from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
 from gateway.schema.scalars import SCALAR_MAP
 from gateway.settings import Limits
@@ -70,9 +71,18 @@ class GatewaySchema(strawberry.Schema):
                 log.debug("GraphQL error [request %s]: %s", current_request_id(), error.message)
 
 
-def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> GatewaySchema:
+def build_schema(
+    limits: Limits | None = None,
+    *,
+    introspection: bool = True,
+    observer: OperationObserver | None = None,
+) -> GatewaySchema:
     limits = limits or Limits()
-    extensions: list[Callable[[], SchemaExtension]] = [
+    extensions: list[Callable[[], SchemaExtension]] = []
+    if observer is not None:
+        # First, so it leaves last and sees the errors as the caller will (masked).
+        extensions.append(lambda: ObserveOperation(observer))
+    extensions += [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),

@@ -14,7 +14,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker
 from gateway.vendors.fields import capabilities
-from gateway.vendors.http import Upstream
+from gateway.vendors.http import CallObserver, Upstream
 from gateway.vendors.kantata import errors as kantata_errors
 from gateway.vendors.kantata import translate as kantata
 from gateway.vendors.kantata.client import KantataClient
@@ -75,9 +75,10 @@ def vendor_client(
     *,
     breakers: Breakers | None = None,
     stats: RetryStats | None = None,
+    observer: CallObserver | None = None,
 ) -> VendorClient:
-    """`breakers` and `stats` are the app's (app.py): without breakers, calls are still
-    retried and bounded by the deadline, but never failed fast."""
+    """`breakers`, `stats` and `observer` are the app's (app.py): without breakers, calls
+    are still retried and bounded by the deadline, but never failed fast."""
     if vendor is Vendor.KANTATA:
         token = _checked(credentials.kantata_token, "Kantata token", "X-Kantata-Token")
         return KantataClient(
@@ -96,6 +97,7 @@ def vendor_client(
                 breaker=_breaker(breakers, vendor, settings.kantata_base_url),
                 stats=stats,
                 vendor_key=_key(vendor),
+                observer=observer,
             )
         )
     key = _checked(credentials.kitchen_token, "Kitchen API key", "X-Kitchen-Token")
@@ -125,6 +127,7 @@ def vendor_client(
             breaker=_breaker(breakers, vendor, base_url),
             stats=stats,
             vendor_key=_key(vendor),
+            observer=observer,
         )
     )
 

@@ -9,15 +9,17 @@ import datetime as dt
 import json
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import httpx
 
 from gateway.domain import RequestPreview, VendorRequest
 from gateway.errors import ErrorCode, GatewayError, Problem
+from gateway.request_id import current_request_id
 from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
 from gateway.vendors.retry import (
@@ -59,6 +61,22 @@ _STATUS_CODES = {
 }
 
 
+class CallObserver(Protocol):
+    """Watches each request sent (`gateway.metrics.Observer`): may add headers (trace
+    context); the status (`"200"`, `"timeout"`, `"unreachable"`) goes in the yielded list."""
+
+    def upstream(
+        self, vendor: str, method: str, path: str, headers: MutableMapping[str, str]
+    ) -> AbstractContextManager[list[str]]: ...
+
+
+@contextmanager
+def _unobserved(
+    vendor: str, method: str, path: str, headers: MutableMapping[str, str]
+) -> Iterator[list[str]]:
+    yield [""]
+
+
 class _Attempt(NamedTuple):
     """One request's result: an answer or the error the caller would see, what it says
     about the host, and why it may be retried (None: it is final)."""
@@ -93,6 +111,7 @@ class Upstream:
         stats: RetryStats | None = None,
         vendor_key: str | None = None,
         rand: Callable[[], float] = random.random,
+        observer: CallObserver | None = None,
     ) -> None:
         self._client = client
         self._deadline = deadline
@@ -106,6 +125,7 @@ class Upstream:
         self._breaker = breaker
         self._stats = stats
         self._rand = rand
+        self._observe = observer.upstream if observer is not None else _unobserved
 
     def url(self, path: str) -> str:
         return f"{self._base_url}{path}"
@@ -139,6 +159,9 @@ class Upstream:
         headers = dict(self._headers)
         if content is not None:
             headers["Content-Type"] = "application/json"
+        request_id = current_request_id()
+        if request_id != "-":  # the caller's ID (or ours), so the vendor's logs match
+            headers["X-Request-Id"] = request_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
         ticket = self._admit()
@@ -148,7 +171,10 @@ class Upstream:
             while True:
                 attempt += 1
                 started = loop.time()
-                result = await self._attempt(method, path, params, content, headers, deadline)
+                sent = dict(headers)
+                with self._observe(self._vendor, method, path, sent) as status:
+                    result = await self._attempt(method, path, params, content, sent, deadline)
+                    status[0] = _status(result)
                 outcome = result.outcome
                 if result.retry_reason is None:
                     break
@@ -265,6 +291,7 @@ class Upstream:
             reason,
             delay,
             extra={
+                "request_id": current_request_id(),
                 "vendor": self._vendor,
                 "method": method,
                 "path": bare,
@@ -304,6 +331,15 @@ class Upstream:
             for message, field in messages
         )
         raise GatewayError(problems)
+
+
+def _status(attempt: _Attempt) -> str:
+    """An attempt's status for metrics and logs: the HTTP status, else how it failed."""
+    if attempt.response is not None:
+        return str(attempt.response.status_code)
+    if attempt.error is not None and attempt.error.code is ErrorCode.UPSTREAM_TIMEOUT:
+        return "timeout"
+    return "unreachable"
 
 
 def guarded(vendor_label: str, convert: Callable[[], T]) -> T:

@@ -1,0 +1,82 @@
+"""Logging: one JSON object a line (or readable text), each carrying the request ID.
+
+`configure_logging` is the one place that sets up handlers; `invoice-gateway serve` calls
+it, `create_app` never does (an app made in a test logs into whatever the test attached,
+e.g. caplog, where `RequestIdFilter` can be added to the handler).
+
+What is logged is chosen where it is logged: vendor, method, a path without its query,
+statuses, codes, durations. Never a header, a token, a key or an invoice body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Any
+
+from gateway.request_id import current_request_id
+
+# Attributes every LogRecord has; anything else on a record came in through `extra=`.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
+TEXT_FORMAT = "%(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` (the request being served, "-" outside one) unless already set."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "message", "request_id", ...extra fields}`, one a line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", current_request_id()),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, separators=(",", ":"))
+
+
+def handler(log_format: str, stream: Any = None) -> logging.Handler:
+    """A stream handler (stderr by default) with the format and the request-ID filter."""
+    out = logging.StreamHandler(stream or sys.stderr)
+    out.addFilter(RequestIdFilter())
+    out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    return out
+
+
+def configure_logging(log_format: str, level: int = logging.INFO) -> None:
+    """The process's logging: the root logger writes through `handler(log_format)`."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler(log_format))
+    root.setLevel(level)
+    # httpx logs every upstream URL (query included) at INFO; the operation line says what
+    # was called, without query values.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # uvicorn's own loggers propagate to the root handler (serve passes log_config=None).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,152 @@
+"""Automatic persisted queries on the running gateway (in-process store), and the
+persisted-only rules on their own. Across replicas: tests/test_replicas.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError
+from gateway.settings import Settings
+from tests.conftest import Gateway
+from tests.gateway.queries import KANTATA_DRAFT
+from tests.server import free_port, serve
+
+READ = '{ invoice(id: "kantata:invoice:101") { number } }'
+PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
+
+
+def sha(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+def persisted(digest: str) -> dict[str, Any]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+
+def codes(response: httpx.Response) -> list[str]:
+    return [e["extensions"]["code"] for e in response.json().get("errors", [])]
+
+
+def test_miss_register_hit(gw: Gateway) -> None:
+    query = READ + " # miss-register-hit"
+    ext = persisted(sha(query))
+    miss = gw.http.post("/graphql", json={"extensions": ext})
+    assert miss.status_code == 200  # as Apollo servers answer: the client retries
+    assert miss.json() == {
+        "errors": [
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ]
+    }
+    registered = gw.http.post("/graphql", json={"query": query, "extensions": ext})
+    assert registered.json() == {"data": {"invoice": {"number": "17"}}}
+    hit = gw.http.post("/graphql", json={"extensions": ext})
+    assert hit.json() == {"data": {"invoice": {"number": "17"}}}
+
+
+def test_a_get_carries_the_hash_as_a_json_parameter(gw: Gateway) -> None:
+    query = READ + " # over-get"
+    params = {"extensions": json.dumps(persisted(sha(query)))}
+    miss = gw.http.get("/graphql", params=params, headers=PREFLIGHT)
+    assert (miss.status_code, codes(miss)) == (200, ["PERSISTED_QUERY_NOT_FOUND"])
+    registered = gw.http.get("/graphql", params={**params, "query": query}, headers=PREFLIGHT)
+    assert registered.json() == {"data": {"invoice": {"number": "17"}}}
+    hit = gw.http.get("/graphql", params=params, headers=PREFLIGHT)
+    assert hit.json() == {"data": {"invoice": {"number": "17"}}}
+
+
+def test_a_get_with_only_the_hash_still_needs_a_preflight(gw: Gateway) -> None:
+    params = {"extensions": json.dumps(persisted(sha(READ)))}
+    response = gw.http.get("/graphql", params=params)
+    assert (response.status_code, codes(response)) == (400, ["CSRF_BLOCKED"])
+
+
+def test_a_hash_that_is_not_the_query_s_is_refused(gw: Gateway) -> None:
+    response = gw.http.post(
+        "/graphql", json={"query": READ, "extensions": persisted(sha("{ __typename }"))}
+    )
+    assert codes(response) == ["PROVIDED_SHA_DOESNT_MATCH"]
+    assert gw.requests("kantata") == []
+
+
+def test_an_unknown_version_is_refused(gw: Gateway) -> None:
+    ext = {"persistedQuery": {"version": 2, "sha256Hash": sha(READ)}}
+    response = gw.http.post("/graphql", json={"extensions": ext})
+    assert codes(response) == ["PERSISTED_QUERY_NOT_SUPPORTED"]
+
+
+def test_an_idempotent_mutation_through_apq_retries_as_one_request(gw: Gateway) -> None:
+    mutation = (
+        "mutation($input: UpdateInvoiceInput!) { updateInvoice(input: $input) "
+        "{ invoice { notes } userErrors { code } } }"
+    )
+    body: dict[str, Any] = {
+        "variables": {"input": {"id": KANTATA_DRAFT, "notes": "apq"}},
+        "extensions": persisted(sha(mutation)),
+    }
+    headers = {"Idempotency-Key": "apq-1"}
+    miss = gw.http.post("/graphql", json=body, headers=headers)
+    assert codes(miss) == ["PERSISTED_QUERY_NOT_FOUND"]  # not kept: the retry runs
+    first = gw.http.post("/graphql", json={**body, "query": mutation}, headers=headers)
+    assert first.json()["data"]["updateInvoice"]["invoice"] == {"notes": "apq"}
+    again = gw.http.post("/graphql", json=body, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert sum(1 for r in gw.requests("kantata") if r["method"] == "PUT") == 1
+
+
+# --- persisted-only ---------------------------------------------------------------------
+
+
+async def only(registered: str) -> PersistedQueries:
+    store = MemoryQueryStore()
+    await store.put(sha(registered), registered)
+    return PersistedQueries(store, persisted_only=True)
+
+
+async def test_persisted_only_runs_registered_operations_however_sent() -> None:
+    apq = await only(READ)
+    assert (await apq.resolve({"extensions": persisted(sha(READ))}))["query"] == READ
+    assert (await apq.resolve({"query": READ}))["query"] == READ
+    sent = {"query": READ, "extensions": persisted(sha(READ))}
+    assert await apq.resolve(sent) == sent
+
+
+@pytest.mark.parametrize(
+    "request_data",
+    [
+        {"query": "{ __typename }"},
+        {"extensions": persisted(sha("{ __typename }"))},
+        {"query": "{ __typename }", "extensions": persisted(sha("{ __typename }"))},
+    ],
+)
+async def test_persisted_only_refuses_anything_else(request_data: dict[str, Any]) -> None:
+    apq = await only(READ)
+    with pytest.raises(PersistedQueryError) as refused:
+        await apq.resolve(request_data)
+    assert refused.value.code == "PERSISTED_QUERY_ONLY"
+    assert await apq.store.get(sha("{ __typename }")) is None  # nothing registers
+
+
+@pytest.fixture(scope="module")
+def persisted_only_gateway() -> Iterator[str]:
+    port = free_port()
+    app = create_app(
+        Settings(sandbox=True, persisted_queries_only=True),
+        sandbox_origin=f"http://127.0.0.1:{port}",
+    )
+    with serve(app, port=port) as url:
+        yield url
+
+
+def test_persisted_only_refuses_a_plain_query_on_the_wire(persisted_only_gateway: str) -> None:
+    response = httpx.post(f"{persisted_only_gateway}/graphql", json={"query": READ})
+    assert (response.status_code, codes(response)) == (200, ["PERSISTED_QUERY_ONLY"])
