@@ -37,7 +37,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.asgi_body import Disconnected, read_body, replaying
 
 CONTROL_PREFIX = "/_control"
 
@@ -226,7 +228,10 @@ class ControlledApp:
             await self._control_app(inner, receive, send)
             return
 
-        body = await _read_body(receive)
+        try:
+            body = await read_body(receive)
+        except Disconnected:
+            return
         method = scope["method"]
         recorded = RecordedRequest(
             method=method,
@@ -255,16 +260,7 @@ class ControlledApp:
                 await response(scope, receive, send)
                 return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 def _relative_path(scope: MutableMapping[str, Any]) -> str:
@@ -273,15 +269,3 @@ def _relative_path(scope: MutableMapping[str, Any]) -> str:
     if root and path.startswith(root):
         path = path[len(root) :]
     return path or "/"
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
