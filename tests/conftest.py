@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.settings import Resilience, Settings
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 
 class Gateway:
@@ -54,15 +53,13 @@ class Gateway:
 
 @pytest.fixture(scope="session")
 def gateway_url() -> Iterator[str]:
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
     # Fast retries, and a breaker that never opens: the session's gateway is shared by
     # every test, and one test's injected failures must not fail the next test fast.
     # (The breaker has its own gateways in test_resilience.py.)
     settings = Settings(
         sandbox=True, resilience=Resilience(retry_backoff=0.01, breaker_failures=1_000_000)
     )
-    with serve(create_app(settings, sandbox_origin=origin), port=port) as url:
+    with serve_gateway(settings) as url:
         yield url
 
 

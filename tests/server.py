@@ -7,9 +7,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
+
+from gateway.app import create_app
+from gateway.settings import Settings
 
 
 def free_port() -> int:
@@ -37,3 +42,34 @@ def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def gateway_app(settings: Settings, **options: Any) -> tuple[Starlette, int]:
+    """A gateway app and the port to serve it on: with the sandbox on, the gateway calls
+    its emulators at its own origin, so the two must agree."""
+    port = free_port()
+    return create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}", **options), port
+
+
+@contextmanager
+def serve_gateway(settings: Settings, **options: Any) -> Iterator[str]:
+    """A gateway with these settings on a loopback port; yields its base URL."""
+    app, port = gateway_app(settings, **options)
+    with serve(app, port=port) as url:
+        yield url
+
+
+def dead_vendors(**changes: Any) -> Settings:
+    """Settings whose vendors are at a loopback port nobody listens on."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    return Settings(
+        **{
+            "sandbox": False,
+            "kantata_base_url": f"{nowhere}/api/v1",
+            "kantata_token": "t",
+            "kitchen_base_url": f"{nowhere}/{{workspace}}/api",
+            "kitchen_token": "t",
+            "kitchen_workspace": "demo",
+            **changes,
+        }
+    )

@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError
 from gateway.settings import Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 READ = '{ invoice(id: "kantata:invoice:101") { number } }'
 PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
@@ -138,12 +137,7 @@ async def test_persisted_only_refuses_anything_else(request_data: dict[str, Any]
 
 @pytest.fixture(scope="module")
 def persisted_only_gateway() -> Iterator[str]:
-    port = free_port()
-    app = create_app(
-        Settings(sandbox=True, persisted_queries_only=True),
-        sandbox_origin=f"http://127.0.0.1:{port}",
-    )
-    with serve(app, port=port) as url:
+    with serve_gateway(Settings(sandbox=True, persisted_queries_only=True)) as url:
         yield url
 
 

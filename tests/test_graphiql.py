@@ -16,14 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.graphiql.assets import ASSETS, BY_KEY, complete
 from gateway.graphiql.examples import EXAMPLES, Example
 from gateway.graphiql.fetch import FetchError, fetch_assets, integrity
 from gateway.graphiql.page import CDN
 from gateway.settings import Settings
 from tests.conftest import Gateway
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 HTML = {"Accept": "text/html"}
@@ -31,9 +30,7 @@ HTML = {"Accept": "text/html"}
 
 @contextmanager
 def gateway(**settings: object) -> Iterator[str]:
-    port = free_port()
-    app = create_app(Settings(sandbox=True, **settings), sandbox_origin=f"http://127.0.0.1:{port}")  # type: ignore[arg-type]
-    with serve(app, port=port) as url:
+    with serve_gateway(Settings(sandbox=True, **settings)) as url:  # type: ignore[arg-type]
         yield url
 
 

@@ -13,14 +13,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.app import create_app
 from gateway.logs import RequestIdFilter, handler
 from gateway.metrics import Observer, endpoint_template
 from gateway.sandbox import SANDBOX_CREDENTIALS
 from gateway.settings import Resilience, Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KANTATA_OPEN, KITCHEN_DRAFT
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 API_KEY = "gw-key-do-not-log-4711"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -32,14 +31,12 @@ READ = "query Read($id: ID!) { invoice(id: $id) { id number } }"
 @pytest.fixture
 def own() -> Iterator[Gateway]:
     """A gateway of this test's own: fresh counters, fast retries, API keys on."""
-    port = free_port()
     settings = Settings(
         sandbox=True,
         api_keys=(API_KEY,),
         resilience=Resilience(retry_backoff=0.01, breaker_failures=1_000_000),
     )
-    app = create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}")
-    with serve(app, port=port) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serve_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
         gateway = Gateway(client)
         gateway.reset()
         yield gateway

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.ratelimit import MemoryRateLimiter
 from gateway.settings import Settings
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 READ = {"query": "{ __typename }"}
 
@@ -37,12 +36,8 @@ async def test_a_minute_s_allowance_then_one_every_60_over_n_seconds() -> None:
 
 
 def gateway(**settings: object) -> Iterator[str]:
-    port = free_port()
-    app = create_app(
-        Settings(sandbox=True, rate_limit_per_minute=3, **settings),  # type: ignore[arg-type]
-        sandbox_origin=f"http://127.0.0.1:{port}",
-    )
-    with serve(app, port=port) as url:
+    limited = Settings(sandbox=True, rate_limit_per_minute=3, **settings)  # type: ignore[arg-type]
+    with serve_gateway(limited) as url:
         yield url
 
 

@@ -19,7 +19,7 @@ from gateway.context import Context
 from gateway.settings import Limits, Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 KEY = "gw-key-one-3f9c"
 OTHER_KEY = "gw-key-two-77ab"
@@ -36,7 +36,6 @@ UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
 
 @pytest.fixture(scope="module")
 def locked() -> Iterator[Gateway]:
-    port = free_port()
     settings = Settings(
         sandbox=True,
         api_keys=(KEY, OTHER_KEY),
@@ -44,8 +43,7 @@ def locked() -> Iterator[Gateway]:
         introspection=False,
         limits=LIMITS,
     )
-    app = gateway.app.create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}")
-    with serve(app, port=port) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serve_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Gateway(client)
 
 

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.tracing import NO_TRACING, make_tracing
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 sdk = pytest.importorskip("opentelemetry.sdk.trace")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
@@ -31,13 +30,11 @@ def traced() -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
     exporter = InMemorySpanExporter()
     provider = sdk.TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    port = free_port()
-    app = create_app(
-        Settings(sandbox=True, tracing=True),
-        sandbox_origin=f"http://127.0.0.1:{port}",
-        tracer_provider=provider,
-    )
-    with serve(app, port=port) as url, httpx.Client(base_url=url, timeout=30) as client:
+    settings = Settings(sandbox=True, tracing=True)
+    with (
+        serve_gateway(settings, tracer_provider=provider) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
         gateway = Gateway(client)
         gateway.reset()
         yield gateway, exporter

@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.settings import Resilience, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker, Outcome, State, Ticket, origin
 from gateway.vendors.retry import RetryStats, backoff_delay, error_reason, parse_retry_after
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT, UPDATE
-from tests.server import free_port, serve
+from tests.server import dead_vendors, gateway_app, serve
 
 TARGETS = {"kantata": KANTATA_DRAFT, "kitchen": KITCHEN_DRAFT}
 READ = "query($id: ID!) { invoice(id: $id) { id number } }"
@@ -53,25 +52,14 @@ def start() -> Iterator[Start]:
     with ExitStack() as stack:
 
         def run(*, upstream_timeout: float = 10.0, dead: bool = False, **changes: Any) -> Started:
-            port = free_port()
             resilience = Resilience(**{**vars(FAST), **changes})
             if dead:
-                nowhere = f"http://127.0.0.1:{free_port()}"
-                settings = Settings(
-                    sandbox=False,
-                    kantata_base_url=f"{nowhere}/api/v1",
-                    kantata_token="t",
-                    kitchen_base_url=f"{nowhere}/{{workspace}}/api",
-                    kitchen_token="t",
-                    kitchen_workspace="demo",
-                    upstream_timeout=upstream_timeout,
-                    resilience=resilience,
-                )
+                settings = dead_vendors(upstream_timeout=upstream_timeout, resilience=resilience)
             else:
                 settings = Settings(
                     sandbox=True, upstream_timeout=upstream_timeout, resilience=resilience
                 )
-            app = create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}")
+            app, port = gateway_app(settings)
             url = stack.enter_context(serve(app, port=port))
             client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
             return Started(Gateway(client), app.state.retry_stats, app.state.breakers)

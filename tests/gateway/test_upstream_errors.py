@@ -19,7 +19,7 @@ from tests.gateway.queries import (
     KITCHEN_PAID,
     UPDATE,
 )
-from tests.server import free_port, serve
+from tests.server import dead_vendors, serve, serve_gateway
 
 TARGETS = {"kantata": KANTATA_DRAFT, "kitchen": KITCHEN_DRAFT}
 
@@ -197,10 +197,8 @@ def test_the_workspace_header_selects_another_workspace(gw: Gateway) -> None:
 @pytest.fixture
 def impatient_gateway() -> Iterator[httpx.Client]:
     """A gateway that waits at most half a second for a vendor."""
-    port = free_port()
     settings = Settings(sandbox=True, upstream_timeout=0.5)
-    app = create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}")
-    with serve(app, port=port) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serve_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
 
@@ -214,16 +212,7 @@ def test_a_slow_vendor_is_a_timeout(impatient_gateway: httpx.Client, vendor: str
 @pytest.fixture
 def unreachable_gateway() -> Iterator[httpx.Client]:
     """A gateway whose vendors are at a loopback port nobody listens on."""
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(
-        sandbox=False,
-        kantata_base_url=f"{dead}/api/v1",
-        kantata_token="t",
-        kitchen_base_url=f"{dead}/{{workspace}}/api",
-        kitchen_token="t",
-        kitchen_workspace="demo",
-    )
-    with serve(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serve(create_app(dead_vendors())) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
 

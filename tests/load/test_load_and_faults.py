@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.errors import ErrorCode
 from gateway.settings import Resilience, Settings
-from tests.server import free_port, serve
+from tests.server import serve_gateway
 
 MUTATIONS = 2_000
 CONCURRENCY = 50
@@ -42,12 +41,11 @@ AUTH = {
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
-    port = free_port()
     settings = Settings(
         sandbox=True,
         resilience=Resilience(retry_backoff=0.005, retry_backoff_max=0.02, retry_after_cap=0.05),
     )
-    with serve(create_app(settings, sandbox_origin=f"http://127.0.0.1:{port}"), port=port) as url:
+    with serve_gateway(settings) as url:
         yield url
 
 
