@@ -344,7 +344,6 @@ def test_introspection_can_be_switched_off(fresh: Gateway, gw: Gateway) -> None:
         ("req-123_abc.DEF:9", True),
         ("x" * 200, True),
         ("x" * 201, False),
-        ("bad\x7fid", False),
         ("tab\there", False),
         ("caf\xe9".encode("latin-1"), False),
     ],
@@ -358,6 +357,14 @@ def test_the_request_id_is_echoed_when_sane(gw: Gateway, sent: str, kept: bool) 
         assert response.headers["x-request-id"] == sent
     else:
         assert UUID_HEX.match(response.headers["x-request-id"])
+
+
+def test_a_control_character_in_a_header_is_refused_by_the_http_parser(gw: Gateway) -> None:
+    # httptools (the server's parser) refuses DEL in a field value before the gateway runs.
+    response = gw.http.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": "bad\x7fid"}
+    )
+    assert response.status_code == 400
 
 
 def test_every_graphql_answer_has_a_request_id(gw: Gateway) -> None:

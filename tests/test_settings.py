@@ -123,3 +123,16 @@ def test_shared_state_and_observability_settings() -> None:
     assert settings.redis_url and "s3cret" not in repr(settings)
     with pytest.raises(SettingsError):
         Settings.from_env({"GATEWAY_LOG_FORMAT": "xml"})
+
+
+@pytest.mark.parametrize(
+    ("value", "chosen"), [(None, "aiohttp"), ("httpcore", "httpcore"), ("AIOHTTP", "aiohttp")]
+)
+def test_the_upstream_transport_is_a_choice(value: str | None, chosen: str) -> None:
+    environ = {} if value is None else {"GATEWAY_UPSTREAM_TRANSPORT": value}
+    assert Settings.from_env(environ).upstream_transport == chosen
+
+
+def test_an_unknown_upstream_transport_is_refused() -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env({"GATEWAY_UPSTREAM_TRANSPORT": "curl"})

@@ -6,7 +6,10 @@ makes, see `VENDOR_CALLS`), answering the vendor's JSON:
 
 - **naive**: the smallest honest Starlette + httpx endpoint, as a team would write it: one
   module-level `httpx.AsyncClient()` with default settings, `response.json()` and
-  `JSONResponse`, served by `uvicorn.run(app)` with uvicorn's defaults.
+  `JSONResponse`, served by `uvicorn.run(app)` as `pip install starlette httpx uvicorn`
+  installs it: asyncio's loop and h11. (This project installs uvloop and httptools, which
+  uvicorn would pick up by itself; the naive baseline names the plain ones so that it stays
+  what a team without them runs.)
 - **tuned**: the same endpoint on the gateway's own stack, read from the gateway itself so
   that it follows any change there: it is started through `gateway.cli.main` (same server,
   event loop, HTTP parser and logging choices), uses `gateway.vendors.factory.http_clients`
@@ -210,7 +213,7 @@ def _serve_tuned(port: int) -> int:
     import gateway.app
     from gateway import cli
 
-    def create_app(settings: object, *, sandbox_origin: str = "") -> Starlette:
+    def create_app(settings: object, **options: Any) -> Starlette:
         return tuned_app(os.environ)
 
     gateway.app.create_app = create_app
@@ -226,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve_tuned(args.port)
     import uvicorn
 
-    uvicorn.run(naive_app(os.environ), host="127.0.0.1", port=args.port)
+    uvicorn.run(naive_app(os.environ), host="127.0.0.1", port=args.port, loop="asyncio", http="h11")
     return 0
 
 

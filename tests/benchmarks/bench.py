@@ -578,7 +578,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-install", action="store_true", help="fail rather than apt-get install wrk"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a gateway setting for the gateway and the tuned baseline, to measure one lever "
+        "(e.g. GATEWAY_UPSTREAM_TRANSPORT=httpcore); repeatable",
+    )
     args = parser.parse_args(argv)
+    for item in args.set:
+        name, equals, _ = item.partition("=")
+        if not equals or not name.startswith("GATEWAY_"):
+            parser.error(f"--set takes GATEWAY_NAME=VALUE, not {item!r}")
     quick = args.quick
     defaults: dict[str, Any] = {
         "duration": 1.0 if quick else 5.0,
@@ -622,7 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox: Sandbox | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-            sandbox, targets = _start(processes, log_dir)
+            sandbox, targets = _start(processes, log_dir, args.set)
             check_same_vendor_calls(targets, sandbox, args.scenarios, args.vendors)
             outcomes = _run_matrix(args, wrk, sandbox, targets, Path(scratch))
             memory = (
@@ -655,7 +667,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         processes.stop_all()
 
 
-def _start(processes: Processes, log_dir: Path) -> tuple[Sandbox, dict[str, Process]]:
+def _start(
+    processes: Processes, log_dir: Path, settings: Sequence[str]
+) -> tuple[Sandbox, dict[str, Process]]:
     sandbox_port = free_port()
     sandbox_process = processes.start(
         "sandbox",
@@ -669,10 +683,13 @@ def _start(processes: Processes, log_dir: Path) -> tuple[Sandbox, dict[str, Proc
         "naive": ["-m", "tests.benchmarks.baselines", "naive", "--port"],
         "tuned": ["-m", "tests.benchmarks.baselines", "tuned", "--port"],
     }
+    # The gateway's settings reach the tuned baseline too: it runs on the gateway's stack.
+    tuned_env = {**env, **dict(item.partition("=")[::2] for item in settings)}
     targets: dict[str, Process] = {}
     for name, command in commands.items():
         port = free_port()
-        targets[name] = processes.start(name, [*command, str(port)], port, env)
+        chosen = env if name == "naive" else tuned_env
+        targets[name] = processes.start(name, [*command, str(port)], port, chosen)
     wait_ready(sandbox_process, "/sandbox/kantata/_control/settings", log_dir)
     for target in targets.values():
         wait_ready(target, "/", log_dir)
