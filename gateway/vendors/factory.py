@@ -22,7 +22,7 @@ from gateway.vendors.kitchen import errors as kitchen_errors
 from gateway.vendors.kitchen import translate as kitchen
 from gateway.vendors.kitchen.client import KitchenClient
 from gateway.vendors.retry import RetryStats
-from gateway.vendors.transport import no_cookies, vendor_transport
+from gateway.vendors.transport import CookielessClient, vendor_transport
 
 
 def vendor_capabilities() -> dict[Vendor, Capabilities]:
@@ -42,11 +42,10 @@ def http_clients(settings: Settings) -> dict[Vendor, httpx.AsyncClient]:
     timeout = httpx.Timeout(settings.upstream_timeout, connect=min(settings.upstream_timeout, 10))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
     return {
-        vendor: httpx.AsyncClient(
+        vendor: CookielessClient(
             timeout=timeout,
             limits=limits,
             follow_redirects=False,
-            cookies=no_cookies(),
             transport=vendor_transport(settings.upstream_transport, limits),
         )
         for vendor in Vendor
