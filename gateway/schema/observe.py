@@ -49,13 +49,8 @@ class ObserveOperation(SchemaExtension):
             record.user_error_codes = list(_user_error_codes(result.data))
 
 
-def _user_error_codes(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "userErrors" and isinstance(item, list):
-                yield from (str(e.get("code")) for e in item if isinstance(e, dict))
-            else:
-                yield from _user_error_codes(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _user_error_codes(item)
+def _user_error_codes(data: dict[str, Any] | None) -> Iterator[str]:
+    # userErrors live only on root mutation payloads, so a page of invoices is not walked.
+    for value in (data or {}).values():
+        if isinstance(value, dict) and isinstance(value.get("userErrors"), list):
+            yield from (str(e.get("code")) for e in value["userErrors"] if isinstance(e, dict))
