@@ -7,8 +7,9 @@ credentials), so two callers never share a cached object.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -30,6 +31,40 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 InvoiceKey = tuple[str, Needs]  # native ID, associations wanted
+
+
+class Missing:
+    pass
+
+
+# What `Loader.ready` answers for a key it does not hold yet.
+MISSING: Final = Missing()
+
+
+class Loader(DataLoader[K, V]):
+    """aiodataloader's loader, plus a synchronous look into what it already holds. Most
+    nested objects were sideloaded in the vendor's answer; a resolver that takes them from
+    here returns a value rather than a coroutine, and GraphQL execution skips a task per
+    field (a page of 50 invoices has 200 such fields)."""
+
+    def __init__(self, batch_load_fn: Callable[[list[K]], Awaitable[list[V | Exception]]]):
+        self._held: dict[K, Future[V]] = {}
+        super().__init__(batch_load_fn, cache_map=self._held)  # type: ignore[arg-type]
+
+    def ready(self, key: K) -> V | Missing:
+        future = self._held.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            return MISSING
+        return future.result()
+
+    def ready_many(self, keys: Sequence[K]) -> list[V] | Missing:
+        values = []
+        for key in keys:
+            value = self.ready(key)
+            if isinstance(value, Missing):
+                return MISSING
+            values.append(value)
+        return values
 
 
 def _not_found(what: str, key: object) -> GatewayError:
@@ -58,13 +93,13 @@ class Loaders:
     ) -> None:
         self._client_for = client_for
         self._on_batch = on_batch
-        self._loaders: dict[tuple[str, Vendor], DataLoader[Any, Any]] = {}
+        self._loaders: dict[tuple[str, Vendor], Loader[Any, Any]] = {}
         # Only ever sideloaded (no endpoint to batch from), so a plain per-request map.
         self.external_references: dict[str, ExternalReference] = {}
 
     def _loader(
         self, name: str, vendor: Vendor, make: Callable[[VendorClient], Callable[[list[Any]], Any]]
-    ) -> DataLoader[Any, Any]:
+    ) -> Loader[Any, Any]:
         loader = self._loaders.get((name, vendor))
         if loader is None:
 
@@ -73,20 +108,20 @@ class Loaders:
                     self._on_batch(name, vendor.value.lower(), len(keys))
                 return await make(self._client_for(vendor))(keys)
 
-            loader = DataLoader(batch)
+            loader = Loader(batch)
             self._loaders[(name, vendor)] = loader
         return loader
 
-    def users(self, vendor: Vendor) -> DataLoader[UserKey, User]:
+    def users(self, vendor: Vendor) -> Loader[UserKey, User]:
         return self._loader("users", vendor, lambda c: _batch("user", c.fetch_users))
 
-    def workspaces(self, vendor: Vendor) -> DataLoader[str, Workspace]:
+    def workspaces(self, vendor: Vendor) -> Loader[str, Workspace]:
         return self._loader("workspaces", vendor, lambda c: _batch("workspace", c.fetch_workspaces))
 
-    def line_items(self, vendor: Vendor) -> DataLoader[str, LineItem]:
+    def line_items(self, vendor: Vendor) -> Loader[str, LineItem]:
         return self._loader("line_items", vendor, lambda c: _batch("line item", c.fetch_line_items))
 
-    def invoices(self, vendor: Vendor) -> DataLoader[InvoiceKey, Invoice]:
+    def invoices(self, vendor: Vendor) -> Loader[InvoiceKey, Invoice]:
         """Every invoice asked for in one tick becomes one vendor request where the vendor
         can batch (Kantata `only=`), carrying the union of what each asker needs."""
 

@@ -7,8 +7,9 @@ request's dataloaders, which the vendor's own answer has usually primed already.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -18,6 +19,7 @@ from gateway import domain
 from gateway.context import Context
 from gateway.domain import Need
 from gateway.errors import GatewayError
+from gateway.loaders import Missing
 from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
 from gateway.schema.errors import field_error
 from gateway.schema.node import Node
@@ -33,6 +35,8 @@ from gateway.schema.types import (
 )
 
 T = TypeVar("T")
+# A field's value, or an awaitable of it when it must be fetched first.
+Resolved: TypeAlias = T | Awaitable[T]
 
 
 async def _complete(
@@ -69,31 +73,53 @@ class Invoice(Node):
     updated_at: dt.datetime | None
     source: strawberry.Private[domain.Invoice]
 
-    @strawberry.field(description="The user who created the invoice.")
-    async def created_by(self, info: Info[Context, None]) -> User | None:
-        return await _user(info, self.source, self.source.created_by)
+    # The nested fields answer at once from what the loaders already hold (usually all of
+    # it: the vendor sideloaded it), and only otherwise with an awaitable (see `Loader`).
+    @strawberry.field(description="The user who created the invoice.", graphql_type=User | None)
+    def created_by(self, info: Info[Context, None]) -> Resolved[User | None]:
+        return _user(info, self.source, self.source.created_by)
 
     @strawberry.field(
-        description="Who receives the invoice (Kantata's recipient, Kitchen's client)."
+        description="Who receives the invoice (Kantata's recipient, Kitchen's client).",
+        graphql_type=User | None,
     )
-    async def recipient(self, info: Info[Context, None]) -> User | None:
-        return await _user(info, self.source, self.source.recipient)
+    def recipient(self, info: Info[Context, None]) -> Resolved[User | None]:
+        return _user(info, self.source, self.source.recipient)
 
-    @strawberry.field(description="Kantata workspaces covered; always empty for Kitchen.")
-    async def workspaces(self, info: Info[Context, None]) -> list[Workspace]:
+    @strawberry.field(
+        description="Kantata workspaces covered; always empty for Kitchen.",
+        graphql_type=list[Workspace],
+    )
+    def workspaces(self, info: Info[Context, None]) -> Resolved[list[Workspace]]:
         invoice = self.source
-        if invoice.workspace_ids is None:
-            invoice = await _complete(info, invoice, Need.WORKSPACES)
-        loader = info.context.loaders.workspaces(invoice.vendor)
-        return [Workspace.of(w) for w in await _load_all(loader, invoice.workspace_ids)]
+        if invoice.workspace_ids is not None:
+            held = info.context.loaders.workspaces(invoice.vendor).ready_many(invoice.workspace_ids)
+            if not isinstance(held, Missing):
+                return [Workspace.of(w) for w in held]
+        return _workspaces(info, invoice)
 
-    @strawberry.field
-    async def line_items(self, info: Info[Context, None]) -> list[LineItem]:
+    @strawberry.field(graphql_type=list[LineItem])
+    def line_items(self, info: Info[Context, None]) -> Resolved[list[LineItem]]:
         invoice = self.source
-        if invoice.line_item_ids is None:
-            invoice = await _complete(info, invoice, Need.LINE_ITEMS)
-        loader = info.context.loaders.line_items(invoice.vendor)
-        return [LineItem.of(item) for item in await _load_all(loader, invoice.line_item_ids)]
+        if invoice.line_item_ids is not None:
+            held = info.context.loaders.line_items(invoice.vendor).ready_many(invoice.line_item_ids)
+            if not isinstance(held, Missing):
+                return [LineItem.of(item) for item in held]
+        return _line_items(info, invoice)
+
+
+async def _workspaces(info: Info[Context, None], invoice: domain.Invoice) -> list[Workspace]:
+    if invoice.workspace_ids is None:
+        invoice = await _complete(info, invoice, Need.WORKSPACES)
+    loader = info.context.loaders.workspaces(invoice.vendor)
+    return [Workspace.of(w) for w in await _load_all(loader, invoice.workspace_ids)]
+
+
+async def _line_items(info: Info[Context, None], invoice: domain.Invoice) -> list[LineItem]:
+    if invoice.line_item_ids is None:
+        invoice = await _complete(info, invoice, Need.LINE_ITEMS)
+    loader = info.context.loaders.line_items(invoice.vendor)
+    return [LineItem.of(item) for item in await _load_all(loader, invoice.line_item_ids)]
 
 
 async def _load_all(loader: DataLoader[str, T], keys: tuple[str, ...] | None) -> list[T]:
@@ -103,13 +129,21 @@ async def _load_all(loader: DataLoader[str, T], keys: tuple[str, ...] | None) ->
         raise field_error(exc) from None
 
 
-async def _user(
+def _user(
     info: Info[Context, None], invoice: domain.Invoice, key: domain.UserKey | None
-) -> User | None:
+) -> Resolved[User | None]:
     if key is None:
         return None
+    loader = info.context.loaders.users(invoice.vendor)
+    held = loader.ready(key)
+    if isinstance(held, Missing):
+        return _load_user(loader, key)
+    return User.of(held)
+
+
+async def _load_user(loader: DataLoader[domain.UserKey, domain.User], key: domain.UserKey) -> User:
     try:
-        user = await info.context.loaders.users(invoice.vendor).load(key)
+        user = await loader.load(key)
     except GatewayError as exc:
         raise field_error(exc) from None
     return User.of(user)
