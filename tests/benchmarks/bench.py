@@ -17,8 +17,10 @@ It checks first that all three make the same vendor calls per scenario (the sand
 request log), then drives each with wrk (one thread, a Lua script for the POST body; a
 warm-up per target and case, then `--rounds` rounds, the order of the targets alternating
 between rounds) and reports medians over rounds of: requests per second, p50/p95/p99
-latency, CPU ms per request of the target and of the sandbox (`/proc/<pid>/stat`), and the
-target's peak RSS during the run (`VmHWM`, reset before each run when the kernel lets us).
+latency, CPU ms per request of the target and of the sandbox (`/proc/<pid>/stat`, summed
+over a process and its descendants, so `--gateway-workers N` counts every worker), and the
+target's peak RSS during the run (`VmHWM`, summed the same way, reset before each run when
+the kernel lets us).
 Every measured run follows its own warm-up at once (steady state); keep `--duration` well
 above the p99 (64 connections on a slow target need 5 s or more), or the CPU per request
 counts work for requests that did not finish inside the run.
@@ -213,18 +215,37 @@ def wait_ready(process: Process, path: str, log_dir: Path, timeout: float = 30) 
 # --- /proc -----------------------------------------------------------------------------
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (a gateway with `--workers N` is uvicorn's
+    supervisor plus N worker processes): what one target costs is all of them."""
+    pids = [pid]
+    for current in pids:
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                pids += [int(child) for child in task.read_text().split()]
+    return pids
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (all its threads)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat(5)
+    """utime + stime of the process and its descendants (all their threads)."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{member}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of stat(5)
+    return total / CLK_TCK
 
 
 def status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
+    """A `/proc/<pid>/status` size summed over the process and its descendants."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    total += int(line.split()[1])
+    return total
 
 
 def settle(pids: Sequence[int], timeout: float = 10) -> None:
@@ -243,7 +264,8 @@ def settle(pids: Sequence[int], timeout: float = 10) -> None:
 def reset_peak_rss(pid: int) -> bool:
     """Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)."""
     try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        for member in process_tree(pid):
+            Path(f"/proc/{member}/clear_refs").write_text("5")
         return True
     except OSError:
         return False
@@ -579,6 +601,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-install", action="store_true", help="fail rather than apt-get install wrk"
     )
     parser.add_argument(
+        "--gateway-workers",
+        type=int,
+        default=1,
+        help="the gateway's worker processes (serve --workers N; the baselines keep one); "
+        "CPU and RSS then add up the supervisor and its workers",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -605,6 +634,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.gateway_workers < 1:
+        parser.error("--gateway-workers must be >= 1")
     if args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--rounds must be >= 1, --duration > 0 and --warmup >= 0")
     return args
@@ -634,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox: Sandbox | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-            sandbox, targets = _start(processes, log_dir, args.set)
+            sandbox, targets = _start(processes, log_dir, args.set, args.gateway_workers)
             check_same_vendor_calls(targets, sandbox, args.scenarios, args.vendors)
             outcomes = _run_matrix(args, wrk, sandbox, targets, Path(scratch))
             memory = (
@@ -668,7 +699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start(
-    processes: Processes, log_dir: Path, settings: Sequence[str]
+    processes: Processes, log_dir: Path, settings: Sequence[str], gateway_workers: int
 ) -> tuple[Sandbox, dict[str, Process]]:
     sandbox_port = free_port()
     sandbox_process = processes.start(
@@ -679,7 +710,10 @@ def _start(
     )
     env = child_env(sandbox_port)
     commands = {
-        "gateway": ["-m", "gateway", "serve", "--no-sandbox", "--host", HOST, "--port"],
+        "gateway": [
+            *("-m", "gateway", "serve", "--no-sandbox", "--workers", str(gateway_workers)),
+            *("--host", HOST, "--port"),
+        ],
         "naive": ["-m", "tests.benchmarks.baselines", "naive", "--port"],
         "tuned": ["-m", "tests.benchmarks.baselines", "tuned", "--port"],
     }
