@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -207,6 +208,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
             return await self._persisted_queries.resolve(data)
         except PersistedQueryError as exc:
             raise _Refusal(200, exc.message, code=exc.code) from exc
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes the same compact JSON several times faster than the standard
+        # library: ~5% of the CPU of a page of 50 invoices went to json.dumps. Requests stay
+        # with strawberry's json.loads, which keeps an integer of any size exact (orjson
+        # would make a float of one past 64 bits, and a money amount with it).
+        return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
