@@ -118,3 +118,14 @@ def test_decimals_are_strings_on_the_wire(gw: Gateway) -> None:
     invoice = read(gw, KITCHEN_DRAFT)
     assert isinstance(invoice["total"]["amount"], str)
     assert isinstance(invoice["lineItems"][0]["quantity"], str)
+
+
+def test_an_amount_sent_as_a_json_number_past_64_bits_stays_exact(gw: Gateway) -> None:
+    # The request body is parsed by json.loads, which keeps such an integer whole; a
+    # parser that made it a float would send 98765432109876543000 or 9.876543210987654e+19.
+    query = """mutation($input: UpdateInvoiceInput!) { updateInvoice(input: $input, dryRun: true) {
+      userErrors { code message } dryRun { body } } }"""
+    line = {"title": "Work", "quantity": 1, "unitPrice": 98765432109876543210}
+    payload = gw.data(query, {"input": {"id": KITCHEN_DRAFT, "lineItems": [line]}})
+    assert payload["updateInvoice"]["userErrors"] == []
+    assert '"amount":98765432109876543210}' in payload["updateInvoice"]["dryRun"]["body"]
