@@ -162,11 +162,13 @@ class Processes:
         self.log_dir = log_dir
         self.started: list[Process] = []
 
-    def start(self, name: str, args: Sequence[str], port: int, env: dict[str, str]) -> Process:
+    def start(
+        self, name: str, args: Sequence[str], port: int, env: dict[str, str], cwd: Path = ROOT
+    ) -> Process:
         log = (self.log_dir / f"{name}.log").open("wb")
         popen = subprocess.Popen(
             [sys.executable, *args],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # uvicorn's access log: one line per request
@@ -698,17 +700,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         processes.stop_all()
 
 
+# A path the sandbox answers once it is up.
+SANDBOX_READY = "/sandbox/kantata/_control/settings"
+
+
+def start_sandbox(processes: Processes, name: str = "sandbox") -> Process:
+    port = free_port()
+    command = ["-m", "gateway", "sandbox", "--host", HOST, "--port", str(port)]
+    return processes.start(name, command, port, child_env(port))
+
+
 def _start(
     processes: Processes, log_dir: Path, settings: Sequence[str], gateway_workers: int
 ) -> tuple[Sandbox, dict[str, Process]]:
-    sandbox_port = free_port()
-    sandbox_process = processes.start(
-        "sandbox",
-        ["-m", "gateway", "sandbox", "--host", HOST, "--port", str(sandbox_port)],
-        sandbox_port,
-        child_env(sandbox_port),
-    )
-    env = child_env(sandbox_port)
+    sandbox_process = start_sandbox(processes)
+    env = child_env(sandbox_process.port)
     commands = {
         "gateway": [
             *("-m", "gateway", "serve", "--no-sandbox", "--workers", str(gateway_workers)),
@@ -724,7 +730,7 @@ def _start(
         port = free_port()
         chosen = env if name == "naive" else tuned_env
         targets[name] = processes.start(name, [*command, str(port)], port, chosen)
-    wait_ready(sandbox_process, "/sandbox/kantata/_control/settings", log_dir)
+    wait_ready(sandbox_process, SANDBOX_READY, log_dir)
     for target in targets.values():
         wait_ready(target, "/", log_dir)
     return Sandbox(sandbox_process), targets
