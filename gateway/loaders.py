@@ -53,7 +53,10 @@ class Loader(DataLoader[K, V]):
 
     def ready(self, key: K) -> V | Missing:
         future = self._held.get(key)
-        if future is None or not future.done() or future.exception() is not None:
+        if future is None or not future.done():
+            return MISSING
+        # A cancelled future (a caller gone mid-load) has no exception() to ask for.
+        if future.cancelled() or future.exception() is not None:
             return MISSING
         return future.result()
 

@@ -7,7 +7,7 @@ request's dataloaders, which the vendor's own answer has usually primed already.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeAlias, TypeVar
 
@@ -19,7 +19,7 @@ from gateway import domain
 from gateway.context import Context
 from gateway.domain import Need
 from gateway.errors import GatewayError
-from gateway.loaders import Missing
+from gateway.loaders import Loader, Missing
 from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
 from gateway.schema.errors import field_error
 from gateway.schema.node import Node
@@ -35,6 +35,8 @@ from gateway.schema.types import (
 )
 
 T = TypeVar("T")
+S = TypeVar("S")
+R = TypeVar("R")
 # A field's value, or an awaitable of it when it must be fetched first.
 Resolved: TypeAlias = T | Awaitable[T]
 
@@ -91,35 +93,59 @@ class Invoice(Node):
         graphql_type=list[Workspace],
     )
     def workspaces(self, info: Info[Context, None]) -> Resolved[list[Workspace]]:
-        invoice = self.source
-        if invoice.workspace_ids is not None:
-            held = info.context.loaders.workspaces(invoice.vendor).ready_many(invoice.workspace_ids)
-            if not isinstance(held, Missing):
-                return [Workspace.of(w) for w in held]
-        return _workspaces(info, invoice)
+        return _listed(
+            info,
+            self.source,
+            Need.WORKSPACES,
+            lambda invoice: invoice.workspace_ids,
+            info.context.loaders.workspaces,
+            Workspace.of,
+        )
 
     @strawberry.field(graphql_type=list[LineItem])
     def line_items(self, info: Info[Context, None]) -> Resolved[list[LineItem]]:
-        invoice = self.source
-        if invoice.line_item_ids is not None:
-            held = info.context.loaders.line_items(invoice.vendor).ready_many(invoice.line_item_ids)
-            if not isinstance(held, Missing):
-                return [LineItem.of(item) for item in held]
-        return _line_items(info, invoice)
+        return _listed(
+            info,
+            self.source,
+            Need.LINE_ITEMS,
+            lambda invoice: invoice.line_item_ids,
+            info.context.loaders.line_items,
+            LineItem.of,
+        )
 
 
-async def _workspaces(info: Info[Context, None], invoice: domain.Invoice) -> list[Workspace]:
-    if invoice.workspace_ids is None:
-        invoice = await _complete(info, invoice, Need.WORKSPACES)
-    loader = info.context.loaders.workspaces(invoice.vendor)
-    return [Workspace.of(w) for w in await _load_all(loader, invoice.workspace_ids)]
+Ids = Callable[[domain.Invoice], tuple[str, ...] | None]
 
 
-async def _line_items(info: Info[Context, None], invoice: domain.Invoice) -> list[LineItem]:
-    if invoice.line_item_ids is None:
-        invoice = await _complete(info, invoice, Need.LINE_ITEMS)
-    loader = info.context.loaders.line_items(invoice.vendor)
-    return [LineItem.of(item) for item in await _load_all(loader, invoice.line_item_ids)]
+def _listed(
+    info: Info[Context, None],
+    invoice: domain.Invoice,
+    need: Need,
+    ids: Ids,
+    loader: Callable[[domain.Vendor], Loader[str, S]],
+    wrap: Callable[[S], R],
+) -> Resolved[list[R]]:
+    """The objects `ids` names, from what `loader` holds; else an awaitable that completes
+    the invoice when the vendor's answer did not carry the IDs (`need`), then loads."""
+    keys = ids(invoice)
+    if keys is not None:
+        held = loader(invoice.vendor).ready_many(keys)
+        if not isinstance(held, Missing):
+            return [wrap(value) for value in held]
+    return _load_listed(info, invoice, need, ids, loader, wrap)
+
+
+async def _load_listed(
+    info: Info[Context, None],
+    invoice: domain.Invoice,
+    need: Need,
+    ids: Ids,
+    loader: Callable[[domain.Vendor], Loader[str, S]],
+    wrap: Callable[[S], R],
+) -> list[R]:
+    if ids(invoice) is None:
+        invoice = await _complete(info, invoice, need)
+    return [wrap(value) for value in await _load_all(loader(invoice.vendor), ids(invoice))]
 
 
 async def _load_all(loader: DataLoader[str, T], keys: tuple[str, ...] | None) -> list[T]:
