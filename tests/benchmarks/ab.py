@@ -22,7 +22,6 @@ from pathlib import Path
 import httpx
 
 from tests.benchmarks.bench import (
-    HOST,
     ROOT,
     SANDBOX_READY,
     SCENARIOS,
@@ -34,6 +33,7 @@ from tests.benchmarks.bench import (
     child_env,
     cpu_seconds,
     free_port,
+    gateway_command,
     request_for,
     start_sandbox,
     wait_ready,
@@ -44,7 +44,7 @@ WARMUP = 200
 
 def _gateways(processes: Processes, sandbox_port: int, old_tree: Path) -> tuple[Process, Process]:
     env = child_env(sandbox_port)
-    command = ["-m", "gateway", "serve", "--no-sandbox", "--host", HOST, "--port"]
+    command = gateway_command()
     started = []
     for name, cwd in (("new", ROOT), ("old", old_tree)):
         port = free_port()

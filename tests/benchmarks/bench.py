@@ -710,16 +710,21 @@ def start_sandbox(processes: Processes, name: str = "sandbox") -> Process:
     return processes.start(name, command, port, child_env(port))
 
 
+def gateway_command(workers: int = 1) -> list[str]:
+    """The gateway as in production, less the port (appended last)."""
+    return [
+        *("-m", "gateway", "serve", "--no-sandbox", "--workers", str(workers)),
+        *("--host", HOST, "--port"),
+    ]
+
+
 def _start(
     processes: Processes, log_dir: Path, settings: Sequence[str], gateway_workers: int
 ) -> tuple[Sandbox, dict[str, Process]]:
     sandbox_process = start_sandbox(processes)
     env = child_env(sandbox_process.port)
     commands = {
-        "gateway": [
-            *("-m", "gateway", "serve", "--no-sandbox", "--workers", str(gateway_workers)),
-            *("--host", HOST, "--port"),
-        ],
+        "gateway": gateway_command(gateway_workers),
         "naive": ["-m", "tests.benchmarks.baselines", "naive", "--port"],
         "tuned": ["-m", "tests.benchmarks.baselines", "tuned", "--port"],
     }
