@@ -53,7 +53,7 @@ def create_app(
         settings = settings.with_sandbox(
             sandbox_origin, DEMO.kantata_token, DEMO.kitchen_token, DEMO.kitchen_workspace
         )
-        routes.append(Mount("/sandbox", app=create_sandbox_app()))
+        routes.append(Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks)))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
     # App-lifetime, shared by every request: a breaker per vendor host, retry counters.

@@ -81,7 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from gateway.sandbox import create_sandbox_app
 
-        app = Starlette(routes=[Mount("/sandbox", app=create_sandbox_app())])
+        try:
+            quirks = Settings.from_env(os.environ).sandbox_quirks
+            app = Starlette(routes=[Mount("/sandbox", app=create_sandbox_app(quirks))])
+        except (SettingsError, ValueError) as exc:
+            parser.error(str(exc))
         uvicorn.run(app, host=args.host, port=args.port, log_config=None)
         return 0
 

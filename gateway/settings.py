@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 DEFAULT_KANTATA_BASE_URL = "https://api.mavenlink.com/api/v1"
 DEFAULT_KITCHEN_BASE_URL = "https://{workspace}.kitchen.co/api"
@@ -59,6 +61,9 @@ class Settings:
     upstream_timeout: float = 30.0
     # The pool under the vendor clients: "aiohttp" (measured faster, issue 5) or "httpcore".
     upstream_transport: str = "aiohttp"
+    # The most bytes read from one vendor answer, after decompression; more is a typed
+    # upstream error, read no further.
+    upstream_max_bytes: int = 4_000_000
     # The gateway's own door: when keys are set, every GraphQL request needs one.
     api_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
@@ -77,6 +82,10 @@ class Settings:
     log_format: str = "json"  # "json" (one object a line) or "text"
     # OpenTelemetry spans (needs the `otel` extra); off when OTEL_SDK_DISABLED is true.
     tracing: bool = False
+    # Sandbox emulator switches at start, per vendor (`{"kitchen": {"ignore_per_page":
+    # true}}`): the quirks a real vendor may show within its documentation. Each emulator
+    # checks the names; the control endpoint changes them per test.
+    sandbox_quirks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -126,6 +135,10 @@ class Settings:
             upstream_transport=read.choice(
                 "GATEWAY_UPSTREAM_TRANSPORT", ("aiohttp", "httpcore"), "aiohttp"
             ),
+            upstream_max_bytes=int(
+                read.number("GATEWAY_UPSTREAM_MAX_BYTES", 4_000_000, 1_000, 1_000_000_000)
+            ),
+            sandbox_quirks=read.quirks("GATEWAY_SANDBOX_QUIRKS"),
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
             introspection=bool(read.flag("GATEWAY_INTROSPECTION", True)),
@@ -172,6 +185,18 @@ class _Reader:
         if value.lower() not in _TRUE | _FALSE:
             raise SettingsError(f"{name} must be true or false")
         return value.lower() in _TRUE
+
+    def quirks(self, name: str) -> dict[str, dict[str, Any]]:
+        value = self.text(name)
+        if value is None:
+            return {}
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a JSON object") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
+            raise SettingsError(f'{name} must map a vendor to its switches: {{"kitchen": {{}}}}')
+        return parsed
 
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = (self.text(name) or default).lower()

@@ -12,7 +12,9 @@ tests: the request log, fault injection, reset and settings (see `control.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -34,11 +36,16 @@ SANDBOX_CREDENTIALS = SandboxCredentials(
 )
 
 
-def create_sandbox_app() -> Starlette:
-    """Both emulators, each with fresh state, under /kantata and /kitchen."""
+def create_sandbox_app(quirks: Mapping[str, Mapping[str, Any]] | None = None) -> Starlette:
+    """Both emulators, each with fresh state, under /kantata and /kitchen; `quirks` maps
+    `"kantata"`/`"kitchen"` to the switches each starts with (`GATEWAY_SANDBOX_QUIRKS`)."""
+    quirks = quirks or {}
+    unknown = set(quirks) - {"kantata", "kitchen"}
+    if unknown:
+        raise ValueError(f"sandbox quirks: unknown vendors {sorted(unknown)}")
     return Starlette(
         routes=[
-            Mount("/kantata", app=kantata.create_kantata_emulator()),
-            Mount("/kitchen", app=kitchen.create_kitchen_emulator()),
+            Mount("/kantata", app=kantata.create_kantata_emulator(quirks=quirks.get("kantata"))),
+            Mount("/kitchen", app=kitchen.create_kitchen_emulator(quirks=quirks.get("kitchen"))),
         ]
     )

@@ -18,7 +18,8 @@ Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
   N-K, 2N-K, ... (counted per fault), so five faults with `every: 100` and offsets 0, 20,
   40, 60, 80 hit 5% of requests, evenly. Faults are matched in the order they were queued.
   `DELETE /_control/faults` clears them.
-- `POST /_control/reset`: seed data back, faults and request log cleared.
+- `POST /_control/reset`: seed data back, faults and request log cleared, switches back to
+  what the emulator started with (its defaults, or the quirks it was built with).
 - `GET`/`PATCH /_control/settings`: emulator switches (a JSON object; each emulator documents
   its own keys).
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,12 +148,19 @@ class ControlledApp:
         control: Control,
         reset: Callable[[], None],
         default_settings: dict[str, Any] | None = None,
+        quirks: Mapping[str, Any] | None = None,
     ) -> None:
+        """`quirks` are the switches this emulator starts (and resets) with, in place of
+        the defaults; an unknown name or a value of the wrong type is a ValueError."""
         self.app = app
         self.control = control
         self._reset_data = reset
         self._default_settings = dict(default_settings or {})
-        control.settings.update(self._default_settings)
+        problem = self._check_settings(dict(quirks or {}))
+        if problem:
+            raise ValueError(f"sandbox quirks: {problem}")
+        self._start_settings = {**self._default_settings, **(quirks or {})}
+        control.settings.update(self._start_settings)
         self._control_app = Starlette(routes=self._routes())
 
     def reset(self) -> None:
@@ -160,7 +168,7 @@ class ControlledApp:
         self.control.requests.clear()
         self.control.faults.clear()
         self.control.settings.clear()
-        self.control.settings.update(self._default_settings)
+        self.control.settings.update(self._start_settings)
 
     def _routes(self) -> list[Route]:
         control = self.control

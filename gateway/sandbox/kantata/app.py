@@ -137,8 +137,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_kantata_emulator(*, clock: Clock = _utc_now) -> ControlledApp:
-    """A fresh Kantata emulator with its own seeded state, wrapped in the control surface."""
+def create_kantata_emulator(
+    *, clock: Clock = _utc_now, quirks: Mapping[str, Any] | None = None
+) -> ControlledApp:
+    """A fresh Kantata emulator with its own seeded state, wrapped in the control surface;
+    `quirks` are settings it starts with (see the package docstring)."""
     store = Store(clock)
     control = Control()
     return ControlledApp(
@@ -146,4 +149,5 @@ def create_kantata_emulator(*, clock: Clock = _utc_now) -> ControlledApp:
         control,
         reset=store.reset,
         default_settings=DEFAULT_SETTINGS,
+        quirks=quirks,
     )

@@ -78,8 +78,9 @@ module's docstring has the details:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from gateway.sandbox.control import Control, ControlledApp
 from gateway.sandbox.kitchen.app import create_app
@@ -109,8 +110,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_kitchen_emulator(*, clock: Callable[[], datetime] = _now) -> ControlledApp:
-    """A fresh Kitchen emulator with its own seed data, wrapped in the control surface."""
+def create_kitchen_emulator(
+    *, clock: Callable[[], datetime] = _now, quirks: Mapping[str, Any] | None = None
+) -> ControlledApp:
+    """A fresh Kitchen emulator with its own seed data, wrapped in the control surface;
+    `quirks` are settings it starts with (see above)."""
     control = Control()
     store = KitchenStore(clock)
-    return ControlledApp(create_app(store, control), control, store.reset, DEFAULT_SETTINGS)
+    return ControlledApp(
+        create_app(store, control), control, store.reset, DEFAULT_SETTINGS, quirks=quirks
+    )
