@@ -28,11 +28,14 @@ class ErrorCode(enum.Enum):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, with the path into the caller's input where there is one."""
+    """One thing wrong, with the path into the caller's input where there is one, and,
+    when a vendor asked for it (`Retry-After`), the seconds to wait before trying again
+    (rounded up)."""
 
     code: ErrorCode
     message: str
     field: Path | None = None
+    retry_after: int | None = None
 
 
 @dataclass

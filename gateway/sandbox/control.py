@@ -21,16 +21,35 @@ Every emulator is wrapped in `ControlledApp`, which adds, under `/_control/`:
 - `POST /_control/reset`: seed data back, faults and request log cleared, switches back to
   what the emulator started with (its defaults, or the quirks it was built with).
 - `GET`/`PATCH /_control/settings`: emulator switches (a JSON object; each emulator documents
-  its own keys).
+  its own keys, and every emulator also takes the answer switches below).
 
 Requests to `/_control/` are neither recorded nor subject to faults.
+
+Answer switches, the same in every emulator (PATCH them, or pass them as `quirks=`), for
+answers a careless or hostile vendor might send. They act on everything the emulator
+answers, injected faults included, and are off by default; while every one is off an
+answer passes through untouched. `GET /_control/settings` lists one once it has been set
+(reset forgets it, unless the emulator was built with it).
+
+- `gzip_answers` (bool, default false): every answer with a body is gzip-compressed, with
+  `Content-Encoding: gzip` (and `Vary: Accept-Encoding`), when the request's
+  `Accept-Encoding` allows gzip; it is then sent chunked, without `Content-Length`.
+- `pad_answer_bytes` (int >= 0, default 0): every JSON object answer gets a first key
+  `"padding"` holding a string of that many bytes (`"x"`s), streamed in chunks, never built
+  whole: a huge answer, or one huge field, at no memory cost to the emulator. Without gzip
+  the answer keeps an exact `Content-Length`. Streaming stops when the client goes away.
+- `echo_credentials_in_errors` (bool, default false): in every 4xx and 5xx JSON answer,
+  each `"message"` string (at any depth) gets the request's `Authorization` header value
+  appended, as `... (Authorization: Bearer <token>)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-from collections.abc import Callable, Mapping, MutableMapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +57,19 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import Disconnected, read_body, replaying
 
 CONTROL_PREFIX = "/_control"
+
+# The answer switches every emulator takes (see above), with their defaults: all off.
+ANSWER_SWITCHES: dict[str, Any] = {
+    "gzip_answers": False,
+    "pad_answer_bytes": 0,
+    "echo_credentials_in_errors": False,
+}
+_MAX_PADDING = 2**31
 
 
 @dataclass
@@ -155,7 +182,9 @@ class ControlledApp:
         self.app = app
         self.control = control
         self._reset_data = reset
-        self._default_settings = dict(default_settings or {})
+        # Every switch this emulator takes, listed by `GET /_control/settings` with its value.
+        self._default_settings = {**ANSWER_SWITCHES, **(default_settings or {})}
+        self._known_settings = self._default_settings
         problem = self._check_settings(dict(quirks or {}))
         if problem:
             raise ValueError(f"sandbox quirks: {problem}")
@@ -215,14 +244,17 @@ class ControlledApp:
     def _check_settings(self, patch: Any) -> str | None:
         if not isinstance(patch, dict):
             return "settings are a JSON object"
-        unknown = set(patch) - set(self._default_settings)
+        unknown = set(patch) - set(self._known_settings)
         if unknown:
             return f"unknown settings: {sorted(unknown)}"
         for key, value in patch.items():
-            expected = type(self._default_settings[key])
+            expected = type(self._known_settings[key])
             # A JSON string "false" must not pass for the boolean false.
             if type(value) is not expected and not (expected is float and type(value) is int):
                 return f"{key} must be a {expected.__name__}"
+        padding = patch.get("pad_answer_bytes", 0)
+        if not 0 <= padding <= _MAX_PADDING:
+            return f"pad_answer_bytes must be between 0 and {_MAX_PADDING}"
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -253,6 +285,13 @@ class ControlledApp:
             body=body.decode("utf-8", "replace"),
         )
         self.control.requests.append(recorded)
+        settings = self.control.settings
+        if (
+            settings.get("gzip_answers")
+            or settings.get("pad_answer_bytes")
+            or settings.get("echo_credentials_in_errors")
+        ):
+            send = _Rewriter(scope, receive, send, settings).send
         fault = self.control.take_fault(method, path)
         if fault is not None:
             if fault.delay_ms:
@@ -277,3 +316,145 @@ def _relative_path(scope: MutableMapping[str, Any]) -> str:
     if root and path.startswith(root):
         path = path[len(root) :]
     return path or "/"
+
+
+_PAD = b"x" * 65536
+
+
+class _Rewriter:
+    """The answer switches, as a `send` that holds the emulator's answer, changes it, and
+    sends it on (streaming what it adds)."""
+
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, settings: Mapping[str, Any]
+    ) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        self._receive = receive
+        self._send = send
+        self._credential = headers.get("authorization", "")
+        self._gzip = bool(settings.get("gzip_answers")) and _accepts_gzip(
+            headers.get("accept-encoding", "")
+        )
+        self._padding = int(settings.get("pad_answer_bytes", 0))
+        self._echo = bool(settings.get("echo_credentials_in_errors"))
+        self._head = scope["method"] == "HEAD"
+        self._start: Message | None = None
+        self._body: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._start = message
+            return
+        if message["type"] != "http.response.body" or self._start is None:
+            await self._send(message)
+            return
+        self._body.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await self._answer(self._start, b"".join(self._body))
+
+    async def _answer(self, start: Message, body: bytes) -> None:
+        status: int = start["status"]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        named = {k.lower(): v for k, v in headers}
+        kind = named.get(b"content-type", b"").split(b";")[0].strip().lower()
+        is_json = kind == b"application/json" or kind.endswith(b"+json")
+        if is_json and self._echo and status >= 400 and self._credential:
+            body = _echoed(body, self._credential)
+        head, padding, tail = body, 0, b""
+        if is_json and self._padding and body.lstrip().startswith(b"{"):
+            rest = body.lstrip()[1:]
+            head, padding = b'{"padding":"', self._padding
+            tail = b'"' + rest if rest.lstrip().startswith(b"}") else b'",' + rest
+        size = len(head) + padding + len(tail)
+        gzip = self._gzip and size > 0 and b"content-encoding" not in named
+        if gzip:
+            headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+        elif not (self._head or status in (204, 304)):
+            headers.append((b"content-length", str(size).encode()))
+        await self._send({**start, "headers": headers})
+        if self._head or status in (204, 304):
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await self._stream(_parts(head, padding, tail), gzip)
+
+    async def _stream(self, parts: Iterator[bytes], gzip: bool) -> None:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16) if gzip else None
+        # The server's `send` ignores a client that has gone; this notices it, so a large
+        # padding is not produced for nobody.
+        gone = asyncio.ensure_future(_disconnect(self._receive))
+        try:
+            for part in parts:
+                await asyncio.sleep(0)  # a server's `send` may not yield: let `gone` run
+                if gone.done():
+                    return
+                # Flushed part by part: a gzipped answer streams as a plain one does.
+                chunk = (
+                    compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
+                    if compressor is not None
+                    else part
+                )
+                if chunk:
+                    await self._send(
+                        {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+            last = compressor.flush() if compressor is not None else b""
+            await self._send({"type": "http.response.body", "body": last, "more_body": False})
+        finally:
+            gone.cancel()
+
+
+async def _disconnect(receive: Receive) -> None:
+    """Returns when the client has gone (the request body was read before)."""
+    for _ in range(3):  # a server may repeat the end of the body; never spin on it
+        if (await receive())["type"] == "http.disconnect":
+            return
+    await asyncio.Event().wait()
+
+
+def _parts(head: bytes, padding: int, tail: bytes) -> Iterator[bytes]:
+    yield head
+    while padding > 0:
+        chunk = _PAD if padding >= len(_PAD) else _PAD[:padding]
+        padding -= len(chunk)
+        yield chunk
+    yield tail
+
+
+def _echoed(body: bytes, credential: str) -> bytes:
+    """The body with `credential` appended to every "message" string in it."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+
+    def echo(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: f"{v} (Authorization: {credential})"
+                if k == "message" and isinstance(v, str)
+                else echo(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [echo(v) for v in value]
+        return value
+
+    return json.dumps(echo(data), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding value allows gzip (named, or `*`, with q above 0)."""
+    weights: dict[str, float] = {}
+    for item in header.split(","):
+        coding, *params = (p.strip() for p in item.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding:
+            weights[coding.lower()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0

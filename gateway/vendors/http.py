@@ -1,6 +1,19 @@
 """HTTP plumbing shared by every vendor: one place that calls vendors (with the call's
 deadline, retries and circuit breaker), turns transport failures and status codes into
-neutral errors, and bodies into JSON with exact decimals."""
+neutral errors, and bodies into JSON with exact decimals.
+
+What a vendor answers is checked before anything acts on it:
+
+- Size: at most `max_bytes` (Settings.upstream_max_bytes), as received and as decoded
+  (transport.read_capped). More is UPSTREAM_UNAVAILABLE, read no further, not retried.
+- Numbers: NaN and the infinities, and magnitudes no invoice holds (a decimal with more than
+  40 significant digits or a power of ten past 1e30 either way, an integer of more than 30
+  digits) are UPSTREAM_UNAVAILABLE, never passed on (`decode_json`).
+- Messages: a vendor's own words reach a caller only scrubbed of the credential the call
+  carried, encoded or not, and of anything shaped like a bearer token (`_scrub`).
+- Retry-After: a wait longer than the gateway would wait (`retry_after_cap`) or than the
+  call has left is not waited: the caller is answered at once, with the seconds asked.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +21,10 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import random
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,11 +39,18 @@ from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,
+    RETRY_STATUSES,
     RetryStats,
     backoff_delay,
     error_reason,
     parse_retry_after,
     status_reason,
+)
+from gateway.vendors.transport import (
+    ACCEPT_ENCODING,
+    AnswerTooLarge,
+    UndecodableAnswer,
+    read_capped,
 )
 
 T = TypeVar("T")
@@ -47,9 +69,56 @@ class VendorFailure:
     messages: Sequence[tuple[str, str | None]]
 
 
+class OutOfRange(ValueError):
+    """A number in a vendor answer that no invoice holds: NaN, an infinity, or an absurd
+    magnitude."""
+
+
+_MAX_SIGNIFICANT_DIGITS = 40
+_MAX_EXPONENT = 30  # |adjusted exponent|: 1e30 and 1e-30 pass, 1e31 and 1e-31 do not
+_MAX_INTEGER_DIGITS = 30
+
+
+def _constant(name: str) -> Any:
+    raise OutOfRange(name)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:  # an exponent past what Decimal holds at all
+        raise OutOfRange(text[:20]) from None
+    if len(text) > _MAX_SIGNIFICANT_DIGITS and (
+        len(value.as_tuple().digits) > _MAX_SIGNIFICANT_DIGITS
+    ):
+        raise OutOfRange(text[:20])
+    if value and abs(value.adjusted()) > _MAX_EXPONENT:
+        raise OutOfRange(text[:20])
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        raise OutOfRange(text[:20])
+    return int(text)
+
+
+# Integers are checked only when the body holds a run of more digits than one may have
+# (found by mapping every digit to "0", everything else to "."): a Python call for every
+# integer would cost about twice as much as this scan on the common answer.
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
+_LONG_RUN = b"0" * (_MAX_INTEGER_DIGITS + 1)
+
+
 def decode_json(content: bytes) -> Any:
-    """JSON with every non-integer number as an exact Decimal (never a float)."""
-    return json.loads(content, parse_float=Decimal)
+    """JSON with every non-integer number as an exact Decimal (never a float). Raises
+    OutOfRange (a ValueError) for NaN, Infinity, -Infinity, a decimal of more than 40
+    significant digits or with an exponent past +-30, an integer of more than 30 digits."""
+    if _LONG_RUN in content.translate(_DIGITS):
+        return json.loads(
+            content, parse_float=_decimal, parse_int=_integer, parse_constant=_constant
+        )
+    return json.loads(content, parse_float=_decimal, parse_constant=_constant)
 
 
 _STATUS_CODES = {
@@ -78,13 +147,16 @@ def _unobserved(
 
 
 class _Attempt(NamedTuple):
-    """One request's result: an answer or the error the caller would see, what it says
-    about the host, and why it may be retried (None: it is final)."""
+    """One request's result: an answer (and its body) or the error the caller would see,
+    what it says about the host, why it may be retried (None: it is final), and the
+    seconds the vendor asked to wait first (its Retry-After, when it said)."""
 
     response: httpx.Response | None
     error: GatewayError | None
     outcome: Outcome
     retry_reason: str | None
+    body: bytes = b""
+    retry_after: float | None = None
 
 
 class Upstream:
@@ -94,7 +166,10 @@ class Upstream:
     between them; idempotent calls are retried as `retry.py` describes, with the backoff
     and limits of `resilience`; `breaker` (the app's, for this vendor host) fails calls
     fast while the host is down. Retries are logged on "gateway.upstream" and counted in
-    `stats`."""
+    `stats`. An answer over `max_bytes` (as received or decoded) is refused unread.
+
+    The credential in `headers` (`Authorization`) is the secret scrubbed from whatever the
+    vendor writes back."""
 
     def __init__(
         self,
@@ -112,8 +187,11 @@ class Upstream:
         vendor_key: str | None = None,
         rand: Callable[[], float] = random.random,
         observer: CallObserver | None = None,
+        max_bytes: int = 4_000_000,
     ) -> None:
         self._client = client
+        self._max_bytes = max_bytes
+        self._scrubber: re.Pattern[str] | None = None
         self._deadline = deadline
         self._label = vendor_label
         self._vendor = vendor_key or vendor_label.lower()
@@ -157,6 +235,7 @@ class Upstream:
     ) -> Any:
         content = None if body is None else encode_json(body)
         headers = dict(self._headers)
+        headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)  # exactly what we decode
         if content is not None:
             headers["Content-Type"] = "application/json"
         request_id = current_request_id()
@@ -191,8 +270,7 @@ class Upstream:
                 self._breaker.record(ticket, outcome)
         if result.error is not None:
             raise result.error
-        assert result.response is not None
-        return self._parse(result.response)
+        return self._parse(result)
 
     async def _attempt(
         self,
@@ -203,14 +281,23 @@ class Upstream:
         headers: dict[str, str],
         deadline: float,
     ) -> _Attempt:
+        response = None
         try:
+            request = self._client.build_request(
+                method, self.url(path), params=list(params), content=content, headers=headers
+            )
             # httpx's timeouts bound each phase (connect, each read); the deadline bounds the
             # whole call with its retries, so a vendor trickling bytes, or failing slowly
             # again and again, cannot hold a caller for longer.
             async with asyncio.timeout_at(deadline):
-                response = await self._client.request(
-                    method, self.url(path), params=list(params), content=content, headers=headers
-                )
+                response = await self._client.send(request, stream=True)
+                try:
+                    body = await read_capped(response, self._max_bytes)
+                finally:
+                    await response.aclose()
+        except (AnswerTooLarge, UndecodableAnswer) as exc:
+            assert response is not None
+            return self._unreadable(method, path, response, exc)
         except (httpx.TimeoutException, TimeoutError) as exc:
             error = GatewayError.one(
                 ErrorCode.UPSTREAM_TIMEOUT, f"{self._label} did not answer in time"
@@ -227,7 +314,38 @@ class Upstream:
             return _Attempt(None, error, outcome, error_reason(exc))
         status = response.status_code
         outcome = Outcome.FAILURE if status >= 500 else Outcome.SUCCESS
-        return _Attempt(response, None, outcome, status_reason(status))
+        after = None
+        if status in RETRY_STATUSES:
+            header = response.headers.get("Retry-After")
+            after = parse_retry_after(header, dt.datetime.now(dt.UTC)) if header else None
+        return _Attempt(response, None, outcome, status_reason(status), body, after)
+
+    def _unreadable(
+        self, method: str, path: str, response: httpx.Response, exc: Exception
+    ) -> _Attempt:
+        """An answer the gateway would not (too large) or could not (bad encoding) read:
+        final, whatever its status; its connection is closed, not pooled."""
+        status = response.status_code
+        bare = path.split("?", 1)[0]
+        if isinstance(exc, AnswerTooLarge):
+            message = (
+                f"{self._label} answered more than {self._max_bytes} bytes; "
+                "the gateway read no further"
+            )
+            log.warning(
+                "%s %s %s: answer over %d bytes (HTTP %d); read no further, connection closed",
+                self._vendor,
+                method,
+                bare,
+                self._max_bytes,
+                status,
+                extra={"request_id": current_request_id(), "vendor": self._vendor},
+            )
+        else:
+            message = f"{self._label} answered with a body the gateway could not decode"
+        error = GatewayError.one(ErrorCode.UPSTREAM_UNAVAILABLE, message)
+        outcome = Outcome.FAILURE if status >= 500 else Outcome.SUCCESS
+        return _Attempt(response, error, outcome, None)
 
     def _admit(self) -> Ticket | None:
         if self._breaker is None:
@@ -261,17 +379,21 @@ class Upstream:
         breaker = self._breaker
         if breaker is not None and ticket is not None and not breaker.allows_retry(ticket):
             return None
-        header = result.response.headers.get("Retry-After") if result.response else None
-        after = parse_retry_after(header, dt.datetime.now(dt.UTC))
+        after = result.retry_after
         if after is not None:
-            delay = min(after, policy.retry_after_cap)
+            # Longer than the gateway waits for anyone: the caller hears it now, with the
+            # vendor's seconds, and decides (see _parse).
+            if after > policy.retry_after_cap:
+                return None
+            delay = after
         else:
             delay = backoff_delay(
                 attempt, policy.retry_backoff, policy.retry_backoff_max, self._rand()
             )
         # A retry starts only when, after the wait, as much time is left as this attempt
         # took: one that could not finish before the deadline is not worth starting. The
-        # caller then sees this attempt's failure at once, not a timeout later.
+        # caller then sees this attempt's failure at once (with any Retry-After), not a
+        # timeout later.
         if delay + took >= left:
             return None
         return delay
@@ -301,10 +423,18 @@ class Upstream:
             },
         )
 
-    def _parse(self, response: httpx.Response) -> Any:
-        status = response.status_code
+    def _parse(self, result: _Attempt) -> Any:
+        assert result.response is not None
+        status = result.response.status_code
+        body = result.body
         try:
-            data = decode_json(response.content) if response.content else None
+            data = decode_json(body) if body else None
+        except OutOfRange:
+            data = None
+            if 200 <= status < 300:
+                raise GatewayError.one(
+                    ErrorCode.UPSTREAM_UNAVAILABLE, f"{self._label} answered a number out of range"
+                ) from None
         except ValueError:
             data = None
             if 200 <= status < 300:
@@ -314,23 +444,65 @@ class Upstream:
                 ) from None
         if 200 <= status < 300:
             return data
+        wait = math.ceil(result.retry_after) if result.retry_after is not None else None
+        asked = f"; it asked to wait {wait} s before trying again" if wait is not None else ""
         if status >= 500:
-            raise GatewayError.one(
-                ErrorCode.UPSTREAM_UNAVAILABLE, f"{self._label} failed (HTTP {status})"
-            )
-        messages = list(self._read_errors(data)) if data is not None else []
+            message = f"{self._label} failed (HTTP {status}){asked}"
+            raise GatewayError((Problem(ErrorCode.UPSTREAM_UNAVAILABLE, message, None, wait),))
         code = _STATUS_CODES.get(status, ErrorCode.UPSTREAM_REJECTED)
-        if not messages:
-            messages = [(f"{self._label} refused the request (HTTP {status})", None)]
+        messages = self._read_errors(data) if data is not None else ()
         problems = tuple(
             Problem(
                 code,
-                f"{self._label}: {message}",
-                self._map_field(field) if field else None,
+                f"{self._label}: {self._scrub(message)}",
+                self._map_field(self._scrub(field)) if field else None,  # keys pass through
+                wait,
             )
             for message, field in messages
+        ) or (
+            Problem(code, f"{self._label} refused the request (HTTP {status}){asked}", None, wait),
         )
         raise GatewayError(problems)
+
+    def _scrub(self, message: str) -> str:
+        """A vendor's words without the credential this call carried (as sent, URL-encoded,
+        form-encoded) or anything else shaped like a bearer token. The only way a vendor's
+        text reaches a caller or a log; built on first use (error answers only)."""
+        if self._scrubber is None:
+            self._scrubber = _scrubber(self._headers)
+        return self._scrubber.sub(_redact, message)
+
+
+def _scrubber(headers: Mapping[str, str]) -> re.Pattern[str]:
+    secrets: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS and value:
+            scheme, _, token = value.partition(" ")
+            secrets |= {value, token.strip() if scheme.lower() == "bearer" else value}
+    # Longest first, so a token is never half replaced through a shorter form of it.
+    exact = [_encoded(s) for s in sorted(secrets - {""}, key=len, reverse=True)]
+    return re.compile("|".join([*exact, _BEARER]))
+
+
+def _encoded(secret: str) -> str:
+    """A pattern for `secret` as sent or URL-encoded, in any mix: each character as itself
+    or percent-escaped (hex in either case), a space also as `+`."""
+    parts = []
+    for char in secret:
+        escaped = "".join(f"%(?i:{byte:02X})" for byte in char.encode())
+        plus = r"|\+" if char == " " else ""
+        parts.append(f"(?:{re.escape(char)}|{escaped}{plus})")
+    return "".join(parts)
+
+
+def _redact(match: re.Match[str]) -> str:
+    return "Bearer [redacted]" if match.group("bearer") else "[redacted]"
+
+
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization"}
+# "Bearer" and a token-ish word (RFC 6750's b64token, 8 characters or more): a message that
+# merely says "the bearer of this invoice" keeps its words.
+_BEARER = r"(?i:(?P<bearer>\bbearer)(?:\s|%20|\+)+[A-Za-z0-9\-._~+/%]{8,}=*)"
 
 
 def _status(attempt: _Attempt) -> str:

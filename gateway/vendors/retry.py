@@ -9,6 +9,10 @@ What is retried, and why only that:
 - 502, 503, 504: a proxy or load balancer in front of the vendor's application says the
   application did not take or did not finish the request; 503 also means "try later".
 - 429: the vendor refused before doing anything; `Retry-After` says when to come back.
+  A `Retry-After` (on 429, or on 502/503/504) is waited only when it is within
+  `Resilience.retry_after_cap` and the call's deadline; a longer one is not waited at all:
+  the caller is answered at once (RATE_LIMITED for a 429) with the seconds asked for, and
+  decides.
 - Never 500: it is the vendor's application failing *while handling* the request. It may
   have applied part of a write before failing (Kitchen replacing the items, then failing
   on the discounts), and the same input usually hits the same bug again, so a retry

@@ -13,10 +13,16 @@ Failures are translated into the httpx errors the retry policy reads (vendors/re
 refused connection is a `ConnectError`, a connection closed before any answer a
 `RemoteProtocolError`, a reset or a cut-off body a `ReadError`. `httpx-aiohttp`'s own table
 folds most of these into `ConnectTimeout`, which would report a reset as a timeout.
+
+Bodies are read by `read_capped`, the same way over either pool: neither decodes (aiohttp
+is asked not to, `auto_decompress=False` in httpx-aiohttp, and httpx's decoders are never
+run: `Upstream` reads raw bytes), so the cap holds on the bytes received *and* on the bytes
+they inflate to, counted as they come. A gzip bomb is inflated only as far as the cap.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -130,3 +136,100 @@ def vendor_transport(name: str, limits: httpx.Limits) -> httpx.AsyncBaseTranspor
     if name == "httpcore":
         return None
     raise ValueError(f"unknown upstream transport {name!r}")
+
+
+# What the vendor clients accept, and exactly what `read_capped` decodes.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class AnswerTooLarge(Exception):
+    """An answer over the cap (declared, received or decoded); nothing more was read."""
+
+
+class UndecodableAnswer(Exception):
+    """An answer in an encoding not asked for, or one that does not inflate."""
+
+
+async def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body of a streamed `response`, at most `limit` bytes as received and as
+    decoded. More raises AnswerTooLarge at once: the caller then closes the response, which
+    closes its connection (a half-read body is never put back in the pool). A
+    Content-Length over `limit` is refused before any byte is read."""
+    try:
+        content = response.content  # built in memory (httpx.MockTransport): already decoded
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(content) > limit:
+            raise AnswerTooLarge
+        return content
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise AnswerTooLarge
+    inflater = _inflater(response.headers.get("content-encoding"))
+    chunks: list[bytes] = []
+    received = 0
+    decoded = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limit:
+            raise AnswerTooLarge
+        if inflater is None:
+            chunks.append(chunk)
+        else:
+            decoded = inflater.inflate(chunk, chunks, decoded, limit)
+    return b"".join(chunks)
+
+
+def _inflater(header: str | None) -> _Inflater | None:
+    if not header:
+        return None
+    codings = [c for c in (p.strip().lower() for p in header.split(",")) if c != "identity"]
+    if not codings:
+        return None
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        return _Inflater(codings[0])
+    raise UndecodableAnswer(f"content encoding {header[:40]!r}")
+
+
+_PIECE = 1 << 16
+
+
+class _Inflater:
+    """zlib with a budget: it never inflates more than one byte past what the cap leaves,
+    so memory stays within the cap whatever the compression ratio."""
+
+    def __init__(self, coding: str) -> None:
+        gzip = coding != "deflate"
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+        # "deflate" should be zlib-wrapped (RFC 9110), but some servers send it raw.
+        self._may_be_raw = not gzip
+
+    def inflate(self, data: bytes, out: list[bytes], decoded: int, limit: int) -> int:
+        """Inflates `data` into `out`; answers the bytes decoded so far."""
+        while True:
+            # At least 1 (0 would mean unbounded), at most one byte past the cap, and in
+            # pieces: what is kept stays within the cap, plus one piece.
+            most = min(limit - decoded + 1, _PIECE)
+            piece = self._decompress(data, most)
+            decoded += len(piece)
+            if decoded > limit:
+                raise AnswerTooLarge
+            out.append(piece)
+            data = self._zlib.unconsumed_tail
+            if not data and len(piece) < most:  # a full piece: zlib may hold more
+                return decoded
+
+    def _decompress(self, data: bytes, most: int) -> bytes:
+        try:
+            try:
+                return self._zlib.decompress(data, most)
+            except zlib.error:
+                if not self._may_be_raw:
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._zlib.decompress(data, most)
+            finally:
+                self._may_be_raw = False
+        except zlib.error as exc:
+            raise UndecodableAnswer(str(exc)) from None

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from gateway.sandbox import create_sandbox_app
+from gateway.sandbox.control import ANSWER_SWITCHES
+from gateway.sandbox.kitchen import DEFAULT_SETTINGS
 from tests.server import serve
 
 
@@ -92,12 +94,17 @@ def test_bad_faults_are_400(kitchen: httpx.Client, path: str, body: bytes) -> No
 )
 def test_bad_settings_are_400_and_change_nothing(kitchen: httpx.Client, body: bytes) -> None:
     assert kitchen.patch("/kitchen/_control/settings", content=body).status_code == 400
-    assert kitchen.get("/kitchen/_control/settings").json() == {"honour_expand": True}
+    assert kitchen.get("/kitchen/_control/settings").json() == {
+        **ANSWER_SWITCHES,
+        **DEFAULT_SETTINGS,
+    }
 
 
 def test_settings_change_and_reset(kitchen: httpx.Client) -> None:
-    assert kitchen.patch("/kitchen/_control/settings", json={"honour_expand": False}).json() == {
-        "honour_expand": False
-    }
+    patched = kitchen.patch("/kitchen/_control/settings", json={"honour_expand": False})
+    assert patched.json() == {**ANSWER_SWITCHES, **DEFAULT_SETTINGS, "honour_expand": False}
     kitchen.post("/kitchen/_control/reset").raise_for_status()
-    assert kitchen.get("/kitchen/_control/settings").json() == {"honour_expand": True}
+    assert kitchen.get("/kitchen/_control/settings").json() == {
+        **ANSWER_SWITCHES,
+        **DEFAULT_SETTINGS,
+    }
