@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway import domain
-from gateway.schema.enums import Vendor
+from gateway.schema.enums import Source, Vendor
 
 ALWAYS = ("id", "expectedUpdatedAt")
 
@@ -30,6 +30,13 @@ class FieldCapability:
     vendor_fields: list[str] = strawberry.field(description="What the vendor calls it.")
     clearable: bool = strawberry.field(description="Whether null clears it.")
     limits: FieldLimits
+    source: Source | None = strawberry.field(
+        default=None,
+        description="For a filter: how we know the vendor serves it. Every row the vendor "
+        "answers is checked against every filter whose field it carries; a CODE or GUESS "
+        "filter must show on every row (else UPSTREAM_REJECTED on that filter) and leaves "
+        "totalCount null. Null for update fields.",
+    )
 
 
 @strawberry.type(description="One vendor's accepted update fields and list filters.")
@@ -59,6 +66,7 @@ def _field(capability: domain.FieldCapability) -> FieldCapability:
             integer_only=limits.integer_only,
             replaces_whole_list=limits.replaces_whole_list,
         ),
+        source=capability.source,
     )
 
 

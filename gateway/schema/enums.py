@@ -14,6 +14,7 @@ from gateway.domain import (
     InvoiceVisibility,
     LineItemKind,
     PaymentGateway,
+    Source,
     Vendor,
 )
 from gateway.errors import ErrorCode
@@ -30,6 +31,11 @@ strawberry.enum(
     description="Kantata bills records (time, expenses, fees, milestones); Kitchen has items.",
 )
 strawberry.enum(ErrorCode, description="What went wrong, for programs to branch on.")
+strawberry.enum(
+    Source,
+    description="How we know a vendor serves something: DOC its documentation, CODE its own "
+    "code or client libraries, GUESS our inference.",
+)
 
 __all__ = [
     "DiscountType",
@@ -38,5 +44,6 @@ __all__ = [
     "InvoiceVisibility",
     "LineItemKind",
     "PaymentGateway",
+    "Source",
     "Vendor",
 ]

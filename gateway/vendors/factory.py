@@ -14,6 +14,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker
 from gateway.vendors.fields import capabilities
+from gateway.vendors.filters import filter_capabilities
 from gateway.vendors.http import CallObserver, Upstream
 from gateway.vendors.kantata import errors as kantata_errors
 from gateway.vendors.kantata import translate as kantata
@@ -29,10 +30,10 @@ def vendor_capabilities() -> dict[Vendor, Capabilities]:
     """What each vendor accepts, read off the same tables its translation uses."""
     return {
         Vendor.KANTATA: Capabilities(
-            Vendor.KANTATA, capabilities(kantata.RULES), capabilities(kantata.FILTERS)
+            Vendor.KANTATA, capabilities(kantata.RULES), filter_capabilities(kantata.FILTERS)
         ),
         Vendor.KITCHEN: Capabilities(
-            Vendor.KITCHEN, capabilities(kitchen.RULES), capabilities(kitchen.FILTERS)
+            Vendor.KITCHEN, capabilities(kitchen.RULES), filter_capabilities(kitchen.FILTERS)
         ),
     }
 
@@ -104,6 +105,7 @@ def vendor_client(
                 stats=stats,
                 vendor_key=_key(vendor),
                 observer=observer,
+                max_bytes=settings.upstream_max_bytes,
             )
         )
     key = _checked(credentials.kitchen_token, "Kitchen API key", "X-Kitchen-Token")
@@ -134,6 +136,7 @@ def vendor_client(
             stats=stats,
             vendor_key=_key(vendor),
             observer=observer,
+            max_bytes=settings.upstream_max_bytes,
         )
     )
 

@@ -71,7 +71,12 @@ VENDOR_CALLS: dict[tuple[str, str], VendorCall] = {
     ("kantata", "page"): VendorCall(
         "GET",
         "/invoices",
-        (("page", "1"), ("per_page", str(PAGE_SIZE)), ("include", KANTATA_INCLUDE)),
+        (
+            ("page", "1"),
+            ("per_page", str(PAGE_SIZE)),
+            ("order", "created_at:desc"),
+            ("include", KANTATA_INCLUDE),
+        ),
     ),
     ("kitchen", "update"): VendorCall("PUT", f"/invoices/{KITCHEN_INVOICE}", writes=True),
     ("kitchen", "update-nested"): VendorCall(

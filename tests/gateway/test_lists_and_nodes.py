@@ -28,14 +28,15 @@ def page(gw: Gateway, vendor: str, first: int, nested: str = "", **variables: An
 
 
 def vendor_order(gw: Gateway, vendor: str) -> list[str]:
-    """Every invoice ID in the vendor's own list order, asked of the emulator directly."""
+    """Every invoice ID in the order the gateway lists them (Kantata: newest created first,
+    which it asks for), asked of the emulator directly."""
     ids: list[str] = []
     number = 1
     while True:
         if vendor == "KANTATA":
             response = gw.http.get(
                 "/sandbox/kantata/api/v1/invoices",
-                params={"page": number, "per_page": 200},
+                params={"page": number, "per_page": 200, "order": "created_at:desc"},
                 headers={"Authorization": "Bearer sandbox-kantata-token"},
             ).json()
             ids += [f"kantata:invoice:{hit['id']}" for hit in response["results"]]
@@ -168,7 +169,8 @@ def test_every_unsupported_filter_is_named(gw: Gateway) -> None:
 
 def test_kitchen_filters_by_status_and_number(gw: Gateway) -> None:
     paid = page(gw, "KITCHEN", 100, filter={"status": "PAID"})
-    assert paid["totalCount"] == len(paid["edges"]) > 1
+    assert len(paid["edges"]) > 1
+    assert paid["totalCount"] is None  # `status` is undocumented: its count is not trusted
     assert {edge["node"]["status"] for edge in paid["edges"]} == {"PAID"}
     assert parse_qs(gw.requests("kitchen")[0]["query"])["status"] == ["paid"]
     one = page(gw, "KITCHEN", 5, filter={"number": "FP-00017"})
@@ -185,14 +187,15 @@ def test_kitchen_lists_archived_invoices_unless_asked_not_to(gw: Gateway) -> Non
 def test_kantata_filters_by_update_time(gw: Gateway) -> None:
     everything = page(gw, "KANTATA", 100)
     since = "2030-01-01T00:00:00+00:00"
-    assert page(gw, "KANTATA", 100, filter={"updatedSince": since})["totalCount"] == 0
+    none = page(gw, "KANTATA", 100, filter={"updatedSince": since})
+    assert none["edges"] == [] and none["totalCount"] is None  # `updated_after` is [code]
     gw.data(
         'mutation { updateInvoice(input: {id: "kantata:invoice:102", notes: "touched"}) '
         "{ userErrors { code } } }"
     )
     recent = page(gw, "KANTATA", 100, filter={"updatedSince": "2026-01-01T00:00:00+00:00"})
     assert "kantata:invoice:102" in [edge["node"]["id"] for edge in recent["edges"]]
-    assert recent["totalCount"] < everything["totalCount"]
+    assert len(recent["edges"]) < everything["totalCount"]
     assert "updated_after" in parse_qs(gw.requests("kantata")[-1]["query"])
 
 

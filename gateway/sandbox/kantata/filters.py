@@ -1,4 +1,4 @@
-"""Time filters on an index: `created_after`, `created_before` [doc], `updated_after` [guess].
+"""Time filters on an index: `created_after`, `created_before` [doc], `updated_after` [code].
 
 Each keeps the records whose timestamp is strictly after (or before) the given instant. They
 run before pagination and `only`, so `count` and `meta.page_count` describe the filtered set

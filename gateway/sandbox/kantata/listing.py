@@ -2,6 +2,10 @@
 
 - `page` defaults to 1; `per_page` to 20, capped at 200 (a larger value is served as 200,
   and `meta.page_size` says so). A value that is not a positive integer means the default.
+  Quirks (emulator settings): `per_page_max` moves the cap; `ignore_per_page` serves the
+  default 20 whatever is asked. `meta.page_size` always says what was served.
+- `meta.page_number` is the page asked for, and 0 when nothing matches (brainstem:
+  `count > 0 ? page : 0`) [code].
 - `only=1,2,3` skips pagination: it keeps the numeric tokens, returns the matching records in
   the endpoint's sort order and silently leaves out IDs that do not exist. `meta.page_size`
   is then `max(per_page, count)`, so `page_count` is 1 (0 when nothing matched).
@@ -32,7 +36,7 @@ class Meta:
 
     @classmethod
     def of(cls, count: int, page_number: int, page_size: int) -> Meta:
-        return cls(count, math.ceil(count / page_size), page_number, page_size)
+        return cls(count, math.ceil(count / page_size), page_number if count else 0, page_size)
 
 
 SINGLE = Meta.of(1, 1, DEFAULT_PER_PAGE)
@@ -50,9 +54,16 @@ def only_ids(value: str) -> set[str]:
     return {str(int(t)) for t in tokens if t.isdigit()}
 
 
-def select(ordered: Sequence[T], params: Mapping[str, str]) -> tuple[list[T], Meta]:
+def select(
+    ordered: Sequence[T],
+    params: Mapping[str, str],
+    *,
+    max_per_page: int = MAX_PER_PAGE,
+    ignore_per_page: bool = False,
+) -> tuple[list[T], Meta]:
     """The slice of `ordered` (already in the endpoint's sort order) the request asks for."""
-    per_page = min(_positive(params.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    asked = DEFAULT_PER_PAGE if ignore_per_page else _positive(params.get("per_page"), 0)
+    per_page = max(min(asked or DEFAULT_PER_PAGE, max_per_page), 1)
     only = params.get("only")
     if only is not None:
         wanted = only_ids(only)

@@ -8,7 +8,9 @@ Laravel's `UrlWindow` (3 pages each side of the current one, "..." between group
 anything that is not a positive integer means the default. A `page` that is not a positive
 integer means page 1; a page past the end gives an empty `data` (`from`/`to` null). Page
 URLs keep the request's other query parameters (Laravel's `withQueryString()`), with
-`page` last.
+`page` last. Quirks (emulator settings): `per_page_max` moves the clamp; `ignore_per_page`
+serves the default 15 whatever is asked. Either way `meta.per_page` says what was served,
+as Laravel's paginator does.
 """
 
 from __future__ import annotations
@@ -42,12 +44,21 @@ class PageRequest:
     query: list[tuple[str, str]]  # the other query parameters, in order
 
     @classmethod
-    def parse(cls, path: str, query: Sequence[tuple[str, str]]) -> PageRequest:
+    def parse(
+        cls,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        *,
+        max_per_page: int = MAX_PER_PAGE,
+        ignore_per_page: bool = False,
+    ) -> PageRequest:
         params = dict(query)
         per_page = _positive_int(params.get("per_page")) or DEFAULT_PER_PAGE
+        if ignore_per_page:
+            per_page = DEFAULT_PER_PAGE
         return cls(
             page=_positive_int(params.get("page")) or 1,
-            per_page=min(per_page, MAX_PER_PAGE),
+            per_page=max(min(per_page, max_per_page), 1),
             path=path,
             query=[(k, v) for k, v in query if k != "page"],
         )

@@ -28,6 +28,7 @@ from gateway.domain import (
     Need,
     Needs,
     PaymentGateway,
+    Source,
     TaxInput,
     Vendor,
 )
@@ -48,6 +49,7 @@ from gateway.vendors.fields import (
     text,
     translate,
 )
+from gateway.vendors.filters import FilterRule, RowCheck
 
 LABEL = "Kitchen"
 FOOTER_MAX = 255  # the vendor's validation rejects longer footers
@@ -241,12 +243,36 @@ def _archived_filter(value: Any) -> Body:
     return {"state": "archived" if value else "active"}
 
 
-# Neutral list filter -> query parameter. Kitchen documents only `state`; `status` and
-# `number` are inferred [guess] (see the sandbox's docstring).
-FILTERS: dict[str, FieldRule] = {
-    "status": FieldRule(("status",), _status_filter),
-    "number": FieldRule(("number",), _number_filter),
-    "archived": FieldRule(("state",), _archived_filter),
+def _same_status(row: Any, wanted: Any) -> bool:
+    return isinstance(wanted, InvoiceStatus) and row == wanted.value.lower()
+
+
+def _same_number(row: Any, wanted: Any) -> bool:
+    # Laravel's TrimStrings may have trimmed what was sent [guess]; either form matches.
+    return isinstance(wanted, str) and row in (wanted, wanted.strip())
+
+
+def _same_archived(archived_at: Any, wanted: Any) -> bool:
+    return (archived_at is not None) is bool(wanted)
+
+
+# Neutral list filter -> query parameter, how we know Kitchen serves it, and the row field
+# that shows it applied (every row is checked; see gateway/vendors/filters.py). Kitchen
+# documents only `state` for its list; `status` and `number` are inferred [guess], and a
+# Laravel app ignores parameters it does not know. `archived_at` is on the seed page.
+FILTERS: dict[str, FilterRule] = {
+    "status": FilterRule(
+        ("status",), _status_filter, source=Source.GUESS, check=RowCheck("status", _same_status)
+    ),
+    "number": FilterRule(
+        ("number",), _number_filter, source=Source.GUESS, check=RowCheck("number", _same_number)
+    ),
+    "archived": FilterRule(
+        ("state",),
+        _archived_filter,
+        source=Source.DOC,
+        check=RowCheck("archived_at", _same_archived),
+    ),
 }
 
 
