@@ -51,6 +51,7 @@ class LineItemKind(enum.Enum):
     FIXED_FEE = "fixed_fee_item"
     ADDITIONAL = "additional_item"
     BILLING_MILESTONE = "billing_milestone"
+    TIME_ADJUSTMENT = "time_adjustment"
     ITEM = "item"
 
 
@@ -79,9 +80,13 @@ class LineItem:
     kind: LineItemKind
     title: str | None
     description: str | None
-    quantity: Decimal
-    unit_price: Money
-    amount: Money
+    # None: the vendor sent null, or the value cannot be known (`unknown` says why).
+    quantity: Decimal | None
+    unit_price: Money | None
+    amount: Money | None
+    # Why the money is not shown (no currency anywhere, an undocumented unit): the caller
+    # gets null with this as the field's error, never an amount read on a guess.
+    unknown: str | None = None
 
 
 class UserKey(NamedTuple):
@@ -112,13 +117,16 @@ class KantataDetails:
     project_code: str | None
     tax_rate: Decimal | None
     external_reference_ids: tuple[str, ...] | None
+    # The line item `*_ids` lists the answer left out (all of them when none was asked
+    # for): while any is missing, `Invoice.line_item_ids` is None, never a partial list.
+    unlisted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Discount:
     id: str | None
     title: str | None
-    amount: Decimal
+    amount: Decimal | None
     type: DiscountType | None
 
 
@@ -126,7 +134,7 @@ class Discount:
 class TaxItem:
     id: str | None
     title: str | None
-    rate: Decimal
+    rate: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -145,9 +153,9 @@ class KitchenDetails:
     discounts: tuple[Discount, ...]
     tax_items: tuple[TaxItem, ...]
     due_reminder: DueReminder
-    subtotal: Money
-    discount_total: Money
-    tax_total: Money
+    subtotal: Money | None
+    discount_total: Money | None
+    tax_total: Money | None
     paid_at: dt.datetime | None
     finalized_at: dt.datetime | None
 
@@ -164,7 +172,7 @@ class Invoice:
     issue_date: dt.date | None
     due_date: dt.date | None
     payment_terms_days: int | None
-    currency: str
+    currency: str | None  # None: the vendor's answer named none (money is then unknown)
     notes: str | None
     total: Money | None
     balance: Money | None
@@ -176,6 +184,8 @@ class Invoice:
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     details: KantataDetails | KitchenDetails
+    # Why the invoice's money is null (no currency in the answer): the error on those fields.
+    money_unknown: str | None = None
 
 
 # --- the neutral update -------------------------------------------------------------------
@@ -256,7 +266,9 @@ class Bundle:
     """Invoices and every related object the same vendor answers carried.
 
     One shape serves a single read or update (one invoice), a batch and a page; `total`
-    is set for a page: how many invoices match the list request in all.
+    is set for a page: how many invoices the vendor counts for the list request in all.
+    `total_trusted` is False when a filter is in effect that the vendor does not document:
+    its count may then ignore the filter (the rows are checked; a count cannot be).
     """
 
     invoices: list[Invoice] = field(default_factory=list)
@@ -265,6 +277,7 @@ class Bundle:
     line_items: dict[str, LineItem] = field(default_factory=dict)
     external_references: dict[str, ExternalReference] = field(default_factory=dict)
     total: int | None = None
+    total_trusted: bool = True
 
     @property
     def invoice(self) -> Invoice:
@@ -313,12 +326,22 @@ class FieldLimits:
     replaces_whole_list: bool = False
 
 
+class Source(enum.Enum):
+    """How we know a vendor serves something: its documentation, its own code or client
+    libraries, or our inference (see VENDORS.md)."""
+
+    DOC = "doc"
+    CODE = "code"
+    GUESS = "guess"
+
+
 @dataclass(frozen=True)
 class FieldCapability:
     name: str  # the neutral input name (`footer`)
     vendor_fields: tuple[str, ...]  # what it becomes at the vendor (`footer_notes`)
     clearable: bool  # whether an explicit null is accepted
     limits: FieldLimits
+    source: Source | None = None  # for list filters: how we know the vendor serves it
 
 
 @dataclass(frozen=True)
@@ -332,6 +355,12 @@ class VendorClient(Protocol):
     """One vendor, bound to one request's credentials."""
 
     vendor: Vendor
+
+    @property
+    def scope(self) -> str:
+        """Where this client's invoices live (the base URL: each Kitchen workspace has its
+        own), so the same invoice ID at two places is two invoices."""
+        ...
 
     def preview(self, request: VendorRequest) -> RequestPreview:
         """`request` as it would go on the wire, with no credential in it."""
@@ -357,9 +386,11 @@ class VendorClient(Protocol):
     async def list_invoices(
         self, filters: Mapping[str, Any], offset: int, limit: int, needs: Needs
     ) -> Bundle:
-        """`limit` invoices from position `offset` of the vendor's own order, with `total`.
-        `filters` are neutral (`status`, `updatedSince`, ...); one the vendor cannot serve
-        raises UNSUPPORTED_FIELD before any call."""
+        """At most `limit` invoices from position `offset` of the vendor's own order, with
+        `total` (fewer only when the vendor's pages could not fill the window in a bounded
+        number of calls; `total` then says more follow). `filters` are neutral (`status`,
+        `updatedSince`, ...); one the vendor cannot serve raises UNSUPPORTED_FIELD before
+        any call, and one the vendor ignored raises UPSTREAM_REJECTED naming it."""
         ...
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]: ...

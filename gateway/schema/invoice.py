@@ -18,7 +18,7 @@ from strawberry.types import Info
 from gateway import domain
 from gateway.context import Context
 from gateway.domain import Need
-from gateway.errors import GatewayError
+from gateway.errors import ErrorCode, GatewayError
 from gateway.loaders import Loader, Missing
 from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
 from gateway.schema.errors import field_error
@@ -32,6 +32,7 @@ from gateway.schema.types import (
     TaxItem,
     User,
     Workspace,
+    known,
 )
 
 T = TypeVar("T")
@@ -63,17 +64,26 @@ class Invoice(Node):
     issue_date: dt.date | None
     due_date: dt.date | None
     payment_terms_days: int | None
-    currency: str
+    currency: str | None = strawberry.field(
+        description="ISO 4217; null when the vendor's answer names none (its money is then "
+        "null, with an error saying so)."
+    )
     notes: str | None = strawberry.field(description="Notes shown to the client.")
-    total: Money | None = strawberry.field(
-        description="Kitchen's total_amount. Kantata has no invoice total: null there."
-    )
-    balance: Money | None = strawberry.field(
-        description="Left to pay: Kantata's balance; Kitchen's total, or 0 once paid or void."
-    )
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     source: strawberry.Private[domain.Invoice]
+
+    @strawberry.field(
+        description="Kitchen's total_amount. Kantata has no invoice total: null there."
+    )
+    def total(self) -> Money | None:
+        return known(self.source.total, self.source.money_unknown)
+
+    @strawberry.field(
+        description="Left to pay: Kantata's balance; Kitchen's total, or 0 once paid or void."
+    )
+    def balance(self) -> Money | None:
+        return known(self.source.balance, self.source.money_unknown)
 
     # The nested fields answer at once from what the loaders already hold (usually all of
     # it: the vendor sideloaded it), and only otherwise with an awaitable (see `Loader`).
@@ -89,8 +99,9 @@ class Invoice(Node):
         return _user(info, self.source, self.source.recipient)
 
     @strawberry.field(
-        description="Kantata workspaces covered; always empty for Kitchen.",
-        graphql_type=list[Workspace],
+        description="Kantata workspaces covered; always empty for Kitchen. Null, with an "
+        "error saying why, when the vendor's answer did not list them.",
+        graphql_type=list[Workspace] | None,
     )
     def workspaces(self, info: Info[Context, None]) -> Resolved[list[Workspace]]:
         return _listed(
@@ -102,7 +113,11 @@ class Invoice(Node):
             Workspace.of,
         )
 
-    @strawberry.field(graphql_type=list[LineItem])
+    @strawberry.field(
+        description="Every line; null, with an error saying why, when the vendor's answer "
+        "did not list them all (a partial list is never shown as the whole).",
+        graphql_type=list[LineItem] | None,
+    )
     def line_items(self, info: Info[Context, None]) -> Resolved[list[LineItem]]:
         return _listed(
             info,
@@ -145,7 +160,17 @@ async def _load_listed(
 ) -> list[R]:
     if ids(invoice) is None:
         invoice = await _complete(info, invoice, need)
-    return [wrap(value) for value in await _load_all(loader(invoice.vendor), ids(invoice))]
+    keys = ids(invoice)
+    if keys is None:
+        # Asked for and still not in the vendor's answer: unknown, which is not empty.
+        raise field_error(
+            GatewayError.one(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                f"the vendor's answer for invoice {invoice.vendor_id} left out the IDs of "
+                f"its {need.value.replace('_', ' ')}",
+            )
+        )
+    return [wrap(value) for value in await _load_all(loader(invoice.vendor), keys)]
 
 
 async def _load_all(loader: DataLoader[str, T], keys: tuple[str, ...] | None) -> list[T]:
@@ -208,11 +233,25 @@ class KitchenInvoice(Invoice):
     discounts: list[Discount]
     tax_items: list[TaxItem]
     due_reminder: DueReminder
-    subtotal: Money = strawberry.field(description="Sum of the items, before discounts and taxes.")
-    discount_total: Money
-    tax_total: Money
     paid_at: dt.datetime | None
     finalized_at: dt.datetime | None
+
+    @strawberry.field(description="Sum of the items, before discounts and taxes.")
+    def subtotal(self) -> Money | None:
+        return self._money(lambda d: d.subtotal)
+
+    @strawberry.field
+    def discount_total(self) -> Money | None:
+        return self._money(lambda d: d.discount_total)
+
+    @strawberry.field
+    def tax_total(self) -> Money | None:
+        return self._money(lambda d: d.tax_total)
+
+    def _money(self, pick: Callable[[domain.KitchenDetails], domain.Money | None]) -> Money | None:
+        details = self.source.details
+        assert isinstance(details, domain.KitchenDetails)
+        return known(pick(details), self.source.money_unknown)
 
 
 def _common(invoice: domain.Invoice) -> dict[str, object]:
@@ -229,8 +268,6 @@ def _common(invoice: domain.Invoice) -> dict[str, object]:
         "payment_terms_days": invoice.payment_terms_days,
         "currency": invoice.currency,
         "notes": invoice.notes,
-        "total": Money.of(invoice.total),
-        "balance": Money.of(invoice.balance),
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
         "source": invoice,
@@ -266,9 +303,6 @@ def invoice_type(invoice: domain.Invoice) -> Invoice:
         due_reminder=DueReminder(
             message=reminder.message, send_days=reminder.send_days, send_date=reminder.send_date
         ),
-        subtotal=Money.exactly(details.subtotal),
-        discount_total=Money.exactly(details.discount_total),
-        tax_total=Money.exactly(details.tax_total),
         paid_at=details.paid_at,
         finalized_at=details.finalized_at,
     )

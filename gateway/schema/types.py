@@ -8,7 +8,9 @@ from decimal import Decimal
 import strawberry
 
 from gateway import domain
+from gateway.errors import ErrorCode, GatewayError
 from gateway.schema.enums import DiscountType, LineItemKind
+from gateway.schema.errors import field_error
 from gateway.schema.node import Node
 
 
@@ -48,15 +50,25 @@ class Workspace(Node):
 @strawberry.type(
     description="One billed line. Kantata time entries: quantity is hours, unitPrice the "
     "hourly rate. Other Kantata kinds have quantity 1. "
-    "Kitchen items: amount = quantity x unitPrice."
+    "Kantata time adjustments: quantity, unitPrice and amount are null (Kantata does not "
+    "document their units). Kitchen items: amount = quantity x unitPrice. A money field "
+    "the vendor's answer does not give (null there, or no currency anywhere) is null; when "
+    "it cannot be known, with an error on that field saying why."
 )
 class LineItem(Node):
     kind: LineItemKind
     title: str | None
     description: str | None
-    quantity: Decimal
-    unit_price: Money
-    amount: Money
+    quantity: Decimal | None
+    source: strawberry.Private[domain.LineItem]
+
+    @strawberry.field
+    def unit_price(self) -> Money | None:
+        return known(self.source.unit_price, self.source.unknown)
+
+    @strawberry.field
+    def amount(self) -> Money | None:
+        return known(self.source.amount, self.source.unknown)
 
     @classmethod
     def of(cls, item: domain.LineItem) -> LineItem:
@@ -66,9 +78,15 @@ class LineItem(Node):
             title=item.title,
             description=item.description,
             quantity=item.quantity,
-            unit_price=Money.exactly(item.unit_price),
-            amount=Money.exactly(item.amount),
+            source=item,
         )
+
+
+def known(money: domain.Money | None, unknown: str | None) -> Money | None:
+    """`money` for GraphQL; when it is missing for a reason, null with that as the error."""
+    if money is None and unknown is not None:
+        raise field_error(GatewayError.one(ErrorCode.UPSTREAM_UNAVAILABLE, unknown))
+    return Money.of(money)
 
 
 @strawberry.type(description="A Kantata link between an invoice and a record elsewhere.")
@@ -102,7 +120,7 @@ class ExternalReference:
 class Discount:
     id: strawberry.ID | None
     title: str | None
-    amount: Decimal
+    amount: Decimal | None
     type: DiscountType | None
 
 
@@ -110,7 +128,7 @@ class Discount:
 class TaxItem:
     id: strawberry.ID | None
     title: str | None
-    rate: Decimal
+    rate: Decimal | None
 
 
 @strawberry.type

@@ -21,6 +21,15 @@ def iso_date(value: Any) -> dt.date | None:
     return parsed.date() if parsed else None
 
 
-def decimal(value: Any) -> Decimal:
-    """A JSON number (already a Decimal or an int) or a numeric string, exactly."""
-    return Decimal(str(value)) if value is not None else Decimal(0)
+def decimal(value: Any) -> Decimal | None:
+    """A JSON number (already a Decimal or an int) or a numeric string, exactly; a vendor
+    null stays None (an amount not given is not zero). Anything else, or a number that is
+    not finite, is a ValueError (the caller's `guarded` turns it into an upstream error)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise ValueError("not a number")
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number

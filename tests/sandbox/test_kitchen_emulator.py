@@ -15,8 +15,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from gateway.sandbox.control import ANSWER_SWITCHES
 from gateway.sandbox.kitchen import (
     ACME_API_KEY,
+    DEFAULT_SETTINGS,
     READONLY_API_KEY,
     SANDBOX_API_KEY,
     SANDBOX_WORKSPACE,
@@ -509,14 +511,14 @@ def test_expand_on_put(api: httpx.Client) -> None:
 
 
 def test_honour_expand_false_leaves_ids(api: httpx.Client, control: httpx.Client) -> None:
-    assert control.get("/settings").json() == {"honour_expand": True}
+    assert control.get("/settings").json() == {**ANSWER_SWITCHES, **DEFAULT_SETTINGS}
     patched = control.patch("/settings", json={"honour_expand": False})
-    assert patched.json() == {"honour_expand": False}
+    assert patched.json() == {**ANSWER_SWITCHES, **DEFAULT_SETTINGS, "honour_expand": False}
     assert api.get(f"/invoices/{s.IN_DRAFT}", params=ALL_EXPANDS).json()["client"] == s.PRIYA
     updated = api.put(f"/invoices/{s.IN_DRAFT}", json={}, params=ALL_EXPANDS)
     assert updated.json()["creator"] == s.MAYA
     control.post("/reset")
-    assert control.get("/settings").json() == {"honour_expand": True}
+    assert control.get("/settings").json() == {**ANSWER_SWITCHES, **DEFAULT_SETTINGS}
 
 
 # --- PUT validation --------------------------------------------------------------------
@@ -1096,6 +1098,6 @@ def test_mounted_under_a_prefix_the_links_carry_it() -> None:
         assert body["meta"]["path"] == f"{base}/invoices"
         assert body["links"]["next"] == f"{base}/invoices?per_page=5&page=2"
         settings = httpx.get(f"{origin}/sandbox/kitchen/_control/settings").json()
-        assert settings == {"honour_expand": True}
+        assert settings == {**ANSWER_SWITCHES, **DEFAULT_SETTINGS}
         log = httpx.get(f"{origin}/sandbox/kitchen/_control/requests").json()
         assert log[0]["path"] == "/demo/api/invoices"

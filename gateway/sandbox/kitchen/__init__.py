@@ -15,6 +15,18 @@ Lists use Laravel's paginator; single resources are unwrapped; invoices accept
 Settings (`GET`/`PATCH /_control/settings`):
 - `honour_expand` (default `true`): when `false`, `expand[]` is ignored and `client`,
   `creator` and `billing_profile` stay ID strings.
+- `line_currency` (default `true`): when `false`, items, discounts and tax items are
+  answered without their `currency` (only unofficial clients show it there).
+- `same_second_updated_at` (default `false`): `updated_at` is the write's second, so two
+  writes in one second share it (nothing in Kitchen's docs promises it rises).
+- `ignore_unknown_list_params` (default `false`): `GET /api/invoices` ignores `status` and
+  `number` (no filtering, no validation), as a Laravel app does with parameters it does
+  not know; Kitchen documents only `state` for its list.
+- `per_page_max` (default `100`): a larger `per_page` is served as this (a clamp).
+- `ignore_per_page` (default `false`): every list serves Laravel's default 15 per page,
+  whatever `per_page` says (Kitchen's current docs list no paging parameters).
+  In every case `meta` says what was served (`per_page`, `from`, `to`, `last_page`), as
+  Laravel's paginator does.
 
 Behaviour the vendor does not document, chosen here and easy to change ([guess]); each
 module's docstring has the details:
@@ -103,7 +115,16 @@ __all__ = [
     "create_kitchen_emulator",
 ]
 
-DEFAULT_SETTINGS: dict[str, object] = {"honour_expand": True}
+DEFAULT_SETTINGS: dict[str, object] = {
+    "honour_expand": True,
+    # Quirks within what Kitchen documents (see above); off by default.
+    "line_currency": True,
+    "same_second_updated_at": False,
+    # List quirks a Laravel app may well have (see above); off by default.
+    "ignore_unknown_list_params": False,
+    "per_page_max": 100,
+    "ignore_per_page": False,
+}
 
 
 def _now() -> datetime:
@@ -116,7 +137,7 @@ def create_kitchen_emulator(
     """A fresh Kitchen emulator with its own seed data, wrapped in the control surface;
     `quirks` are settings it starts with (see above)."""
     control = Control()
-    store = KitchenStore(clock)
+    store = KitchenStore(clock, control.settings)
     return ControlledApp(
         create_app(store, control), control, store.reset, DEFAULT_SETTINGS, quirks=quirks
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import get_args
+from typing import cast, get_args
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,7 +23,7 @@ from gateway.sandbox.kitchen import errors, serialize
 from gateway.sandbox.kitchen.errors import ApiError
 from gateway.sandbox.kitchen.laravel import error_response, read_input
 from gateway.sandbox.kitchen.model import Group, Invoice, Status, Workspace
-from gateway.sandbox.kitchen.paginate import PageRequest, paginate
+from gateway.sandbox.kitchen.paginate import MAX_PER_PAGE, PageRequest, paginate
 from gateway.sandbox.kitchen.serialize import JsonResponse
 from gateway.sandbox.kitchen.store import KitchenStore, State
 
@@ -55,18 +55,31 @@ def create_app(store: KitchenStore, control: Control) -> Starlette:
 
     def page_request(request: Request) -> PageRequest:
         path = str(request.url.replace(query=""))
-        return PageRequest.parse(path, request.query_params.multi_items())
+        settings = control.settings
+        return PageRequest.parse(
+            path,
+            request.query_params.multi_items(),
+            max_per_page=int(settings.get("per_page_max", MAX_PER_PAGE)),
+            ignore_per_page=bool(settings.get("ignore_per_page", False)),
+        )
 
     def render(invoice: Invoice, ws: Workspace, request: Request) -> serialize.Json:
-        return serialize.invoice(invoice, ws, expand(request))
+        shown = serialize.invoice(invoice, ws, expand(request))
+        if not control.settings.get("line_currency", True) and isinstance(shown, dict):
+            for key in ("items", "discounts", "tax_items"):
+                for line in cast(list[dict[str, object]], shown.get(key) or []):
+                    line.pop("currency", None)
+        return shown
 
     async def list_invoices(request: Request, ws: Workspace) -> Response:
         params = request.query_params
         state = STATES.get(params.get("state", "active"))
         # [guess] `status` and `number` (undocumented): trimmed, empty means absent
-        # (Laravel's TrimStrings, ConvertEmptyStringsToNull and a `nullable` rule).
-        status = _query_text(params.get("status"))
-        number = _query_text(params.get("number"))
+        # (Laravel's TrimStrings, ConvertEmptyStringsToNull and a `nullable` rule). The
+        # `ignore_unknown_list_params` quirk: a Laravel app that does not know them.
+        known = not control.settings.get("ignore_unknown_list_params", False)
+        status = _query_text(params.get("status")) if known else None
+        number = _query_text(params.get("number")) if known else None
         invalid: dict[str, list[str]] = {}
         if state is None:
             invalid["state"] = ["The selected state is invalid."]

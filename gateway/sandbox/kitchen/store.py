@@ -6,9 +6,9 @@ One `KitchenStore` per emulator instance; `reset()` swaps in fresh seed data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from gateway.sandbox.kitchen import errors, money
 from gateway.sandbox.kitchen.ids import new_id
@@ -24,8 +24,10 @@ LOCKED = {"paid": "A paid invoice cannot be updated.", "void": "A void invoice c
 
 
 class KitchenStore:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, settings: Mapping[str, Any] | None = None) -> None:
         self._clock = clock
+        # The emulator's switches (the control surface's settings), read on every use.
+        self.settings: Mapping[str, Any] = settings if settings is not None else {}
         self.workspaces: dict[str, Workspace] = build_workspaces()
 
     def reset(self) -> None:
@@ -126,6 +128,8 @@ class KitchenStore:
     def _stamp(self, previous: datetime | None) -> datetime:
         """Now, to the second, but always after `previous` so `updated_at` strictly rises."""
         now = self._clock().replace(microsecond=0)
+        if self.settings.get("same_second_updated_at"):
+            return now  # the quirk: two writes in one second share their `updated_at`
         if previous is not None and now <= previous:
             return previous + timedelta(seconds=1)
         return now

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.currency import from_minor, plain, quantize
 from gateway.domain import (
@@ -53,18 +53,62 @@ def _global_ids(type_: str, value: Any) -> tuple[str, ...] | None:
     return tuple(format_id(Vendor.KANTATA, type_, str(v)) for v in value)
 
 
-def _money(cents: Any, currency: str, base_unit: int | None) -> Money | None:
-    if cents is None:
+def _money(cents: Any, currency: str | None, base_unit: Any) -> Money | None:
+    # A vendor null stays null: an amount the answer does not give is not zero.
+    if cents is None or currency is None:
         return None
-    return Money(from_minor(int(cents), currency, base_unit), currency)
+    return Money(from_minor(_int(cents), currency, _base_unit(base_unit)), currency)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("an amount in cents is an integer")
+    return int(value)
+
+
+def _base_unit(value: Any) -> int | None:
+    if value is None:
+        return None
+    unit = _int(value)
+    if unit < 1:
+        raise ValueError("currency_base_unit is a positive integer")
+    return unit
+
+
+class _Pricing(NamedTuple):
+    """The currency a record's `*_in_cents` are in, and how many of them make one unit."""
+
+    currency: str | None
+    base_unit: Any
+
+
+def _pricing(record: Mapping[str, Any], fallback: _Pricing | None) -> _Pricing:
+    """A line's own currency, else its invoice's (with the invoice's base unit when the
+    two agree). The gem lists `currency` on every line kind but `currency_base_unit` only
+    on some; an answer may carry neither [code]: never US cents by default."""
+    currency = record.get("currency")
+    if currency is None:
+        return fallback or _Pricing(None, None)
+    base_unit = record.get("currency_base_unit")
+    if base_unit is None and fallback is not None and fallback.currency == currency:
+        base_unit = fallback.base_unit
+    return _Pricing(str(currency), base_unit)
+
+
+def _unlisted(record: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(key for _, key, _ in LINE_ITEM_INCLUDES.values() if key not in record)
 
 
 def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
     native = str(record["id"])
-    currency = str(record.get("currency") or "USD")
+    currency = record.get("currency")
+    code = None if currency is None else str(currency)
     base_unit = record.get("currency_base_unit")
+    unlisted = _unlisted(record)
     line_item_ids: tuple[str, ...] | None = None
-    if all(ids_key in record for _, ids_key, _ in LINE_ITEM_INCLUDES.values()):
+    # Every list or none: an answer may carry some `*_ids` and not others (an association
+    # restricted for the account), and a partial list must never read as the whole.
+    if not unlisted:
         line_item_ids = tuple(
             format_id(Vendor.KANTATA, id_type, str(v))
             for _, ids_key, id_type in LINE_ITEM_INCLUDES.values()
@@ -84,10 +128,10 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
         issue_date=iso_date(record.get("invoice_date")),
         due_date=iso_date(record.get("due_date")),
         payment_terms_days=record.get("payment_schedule"),
-        currency=currency,
+        currency=code,
         notes=record.get("message"),
         total=None,
-        balance=_money(record.get("balance_in_cents"), currency, base_unit),
+        balance=_money(record.get("balance_in_cents"), code, base_unit),
         created_by=UserKey(str(record["user_id"])) if record.get("user_id") else None,
         recipient=UserKey(str(recipient)) if recipient else None,
         workspace_ids=_ids(record.get("workspace_ids")),
@@ -102,7 +146,9 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
             external_reference_ids=_global_ids(
                 "external_reference", record.get("external_reference_ids")
             ),
+            unlisted=unlisted,
         ),
+        money_unknown=None if code else f"Kantata's invoice {native} names no currency",
     )
 
 
@@ -121,27 +167,50 @@ def workspace_from_record(record: Mapping[str, Any]) -> Workspace:
     )
 
 
-def line_item_from_record(kind: LineItemKind, record: Mapping[str, Any]) -> LineItem:
+def line_item_from_record(
+    kind: LineItemKind, record: Mapping[str, Any], invoice: _Pricing | None = None
+) -> LineItem:
+    """One billed record; `invoice` is the currency of the invoice listing it, when the
+    same answer carried that invoice."""
     _, _, id_type = LINE_ITEM_INCLUDES[kind]
-    currency = str(record.get("currency") or "USD")
-    base_unit = record.get("currency_base_unit")
-    if kind is LineItemKind.TIME_ENTRY:
-        minutes = Decimal(int(record.get("time_in_minutes") or 0))
-        rate = from_minor(int(record.get("rate_in_cents") or 0), currency, base_unit)
-        quantity = plain(minutes / 60, places=4)
-        amount = quantize(minutes * rate / 60, currency)
-        notes = record.get("notes")
-        title = notes or f"Time on {record.get('date_performed')}"
+    native = str(record["id"])
+    pricing = _pricing(record, invoice)
+    unknown = None
+    if pricing.currency is None:
+        unknown = f"Kantata's {kind.value} {native} names no currency, nor does its invoice"
+    global_id = format_id(Vendor.KANTATA, id_type, native)
+    if kind is LineItemKind.TIME_ADJUSTMENT:
+        # The gem lists `time` and `bill_rate_in_cents` but not their units: no amount is
+        # worked out of them on a guess (null, as the schema describes; not an error).
         return LineItem(
-            id=format_id(Vendor.KANTATA, id_type, str(record["id"])),
+            id=global_id,
             kind=kind,
-            title=title,
+            title=record.get("notes"),
+            description=record.get("notes"),
+            quantity=None,
+            unit_price=None,
+            amount=None,
+        )
+    if kind is LineItemKind.TIME_ENTRY:
+        minutes = record.get("time_in_minutes")
+        rate = _money(record.get("rate_in_cents"), pricing.currency, pricing.base_unit)
+        quantity = None if minutes is None else plain(Decimal(_int(minutes)) / 60, places=4)
+        amount = None
+        if minutes is not None and rate is not None:
+            total = quantize(Decimal(_int(minutes)) * rate.amount / 60, rate.currency)
+            amount = Money(total, rate.currency)
+        notes = record.get("notes")
+        return LineItem(
+            id=global_id,
+            kind=kind,
+            title=notes or f"Time on {record.get('date_performed')}",
             description=notes,
             quantity=quantity,
-            unit_price=Money(rate, currency),
-            amount=Money(amount, currency),
+            unit_price=rate,
+            amount=amount,
+            unknown=unknown,
         )
-    price = from_minor(int(record.get("amount_in_cents") or 0), currency, base_unit)
+    price = _money(record.get("amount_in_cents"), pricing.currency, pricing.base_unit)
     if kind is LineItemKind.BILLING_MILESTONE:
         title, description = record.get("title"), None
     elif kind is LineItemKind.EXPENSE:
@@ -149,13 +218,14 @@ def line_item_from_record(kind: LineItemKind, record: Mapping[str, Any]) -> Line
     else:
         title, description = record.get("notes"), record.get("notes")
     return LineItem(
-        id=format_id(Vendor.KANTATA, id_type, str(record["id"])),
+        id=global_id,
         kind=kind,
         title=title,
         description=description,
         quantity=Decimal(1),
-        unit_price=Money(price, currency),
-        amount=Money(price, currency),
+        unit_price=price,
+        amount=price,
+        unknown=unknown,
     )
 
 
@@ -188,6 +258,20 @@ def _sideloaded(envelope: Mapping[str, Any], key: str) -> Iterable[Mapping[str, 
     return table.values() if isinstance(table, Mapping) else ()
 
 
+def _line_pricing(invoices: Iterable[Mapping[str, Any]]) -> dict[str, _Pricing]:
+    """Line global ID -> the pricing of the invoice whose `*_ids` list it."""
+    found: dict[str, _Pricing] = {}
+    for record in invoices:
+        currency = record.get("currency")
+        pricing = _Pricing(
+            None if currency is None else str(currency), record.get("currency_base_unit")
+        )
+        for _, ids_key, id_type in LINE_ITEM_INCLUDES.values():
+            for native in record.get(ids_key) or ():
+                found[format_id(Vendor.KANTATA, id_type, str(native))] = pricing
+    return found
+
+
 def bundle_from_envelope(envelope: Mapping[str, Any]) -> Bundle:
     """Every invoice an envelope lists, in the vendor's order, with what it sideloaded."""
     bundle = Bundle([invoice_from_record(r) for r in records(envelope, "invoices")])
@@ -197,9 +281,11 @@ def bundle_from_envelope(envelope: Mapping[str, Any]) -> Bundle:
         bundle.users[UserKey(str(user["id"]))] = user_from_record(user)
     for workspace in _sideloaded(envelope, "workspaces"):
         bundle.workspaces[str(workspace["id"])] = workspace_from_record(workspace)
-    for kind, (key, _, _) in LINE_ITEM_INCLUDES.items():
+    pricing = _line_pricing(records(envelope, "invoices"))
+    for kind, (key, _, id_type) in LINE_ITEM_INCLUDES.items():
         for item in _sideloaded(envelope, key):
-            converted_item = line_item_from_record(kind, item)
+            global_id = format_id(Vendor.KANTATA, id_type, str(item["id"]))
+            converted_item = line_item_from_record(kind, item, pricing.get(global_id))
             bundle.line_items[converted_item.id] = converted_item
     for reference in _sideloaded(envelope, "external_references"):
         converted_ref = external_reference_from_record(reference)

@@ -22,14 +22,15 @@ from gateway.domain import (
 )
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import is_native_id, well_formed
+from gateway.vendors.filters import count_is_trusted
 from gateway.vendors.http import Upstream, guarded
-from gateway.vendors.kitchen import read, translate
-from gateway.vendors.paging import fetch_window
+from gateway.vendors.kitchen import pages, read, translate
+from gateway.vendors.paging import Page, fetch_window
 
 # Kitchen has no batch-by-ID filter, so invoices and users are fetched one by one; this
 # bounds how many of those run at once for one caller's request.
 MAX_CONCURRENT_FETCHES = 8
-MAX_PER_PAGE = 100  # the paginator's maximum
+MAX_PER_PAGE = 100  # the old docs' maximum [doc, old]; what is served is read from `meta`
 _USER_PATHS = {translate.MEMBER: "/members", translate.CLIENT: "/clients"}
 
 
@@ -42,6 +43,10 @@ class KitchenClient:
 
     def preview(self, request: VendorRequest) -> RequestPreview:
         return self._upstream.preview(request)
+
+    @property
+    def scope(self) -> str:
+        return self._upstream.url("")
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         return False  # Kitchen's lists are plain replacements of what the caller sends
@@ -58,7 +63,21 @@ class KitchenClient:
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle:
         record = await self._upstream.send(request)
-        return guarded(translate.LABEL, partial(read.bundle_from_record, record))
+        bundle = guarded(translate.LABEL, partial(read.bundle_from_record, record))
+        if bundle.invoice.vendor_id != native_id:
+            raise GatewayError.one(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                f"Kitchen answered the update of {native_id} with another invoice, "
+                f"{bundle.invoice.vendor_id}",
+            )
+        wrong = guarded(translate.LABEL, partial(read.unapplied, request.body, record))
+        if wrong:
+            raise GatewayError.one(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                f"Kitchen accepted the update, but its answer does not show {', '.join(wrong)} "
+                "as sent: read the invoice again before relying on it",
+            )
+        return bundle
 
     async def fetch_invoices(self, native_ids: Sequence[str], needs: Needs) -> Bundle:
         # No batch endpoint: one GET per distinct invoice, a bounded number at a time.
@@ -82,15 +101,18 @@ class KitchenClient:
     ) -> Bundle:
         params = translate.filter_params(filters) + translate.expand_params(needs)
 
-        async def page(number: int, per_page: int) -> Bundle:
+        async def page(number: int, per_page: int) -> Page:
             body = await self._upstream.request(
                 "GET",
                 "/invoices",
                 params=(("page", str(number)), ("per_page", str(per_page)), *params),
             )
-            return guarded(translate.LABEL, partial(read.bundle_from_page, body))
+            return guarded(translate.LABEL, partial(pages.page_from_body, body, filters))
 
-        return await fetch_window(offset, limit, MAX_PER_PAGE, page)
+        # Sorted by creation date, newest first [doc]; Kitchen documents no sort parameter.
+        bundle = await fetch_window(offset, limit, MAX_PER_PAGE, page, translate.LABEL)
+        bundle.total_trusted = count_is_trusted(filters, translate.FILTERS)
+        return bundle
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]:
 

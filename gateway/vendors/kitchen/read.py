@@ -8,9 +8,11 @@ objects. Dates are ISO 8601 date-times with an offset.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
-from gateway.currency import pad, quantize
+from gateway.currency import minor_units, pad, quantize
 from gateway.domain import (
     Bundle,
     Discount,
@@ -44,9 +46,14 @@ _STATUS = {
 _SETTLED = {InvoiceStatus.PAID, InvoiceStatus.VOID}
 
 
-def _money(value: Any, code: str) -> Money:
+def _money(value: Any, code: str | None) -> Money | None:
     # Kitchen writes money like PHP floats (`46.3`, `1250`); callers get `46.30`, `1250.00`.
-    return Money(pad(decimal(value), code), code)
+    # A null stays null [doc: "amount and totals may be null"], and without a currency an
+    # amount is not money at all.
+    amount = decimal(value)
+    if amount is None or code is None:
+        return None
+    return Money(pad(amount, code), code)
 
 
 def _user_ref(value: Any, role: str, bundle_users: dict[UserKey, User]) -> UserKey | None:
@@ -71,19 +78,53 @@ def user_from_record(record: Mapping[str, Any]) -> User:
     )
 
 
-def line_item_from_record(record: Mapping[str, Any], currency_code: str) -> LineItem:
-    code = str(record.get("currency") or currency_code)
+def line_item_from_record(record: Mapping[str, Any], currency_code: str | None) -> LineItem:
+    # An item's own currency, else its invoice's [the seed page shows items with one]:
+    # never dollars by default.
+    own = record.get("currency")
+    code = str(own) if own else currency_code
+    native = str(record["id"])
     quantity = decimal(record.get("quantity"))
-    unit_price = pad(decimal(record.get("amount")), code)
+    unit_price = _money(record.get("amount"), code)
+    amount = None
+    if quantity is not None and unit_price is not None:
+        # [guess] `amount` is the unit price; Kitchen does not document it.
+        amount = Money(
+            quantize(quantity * unit_price.amount, unit_price.currency), unit_price.currency
+        )
+    unknown = None if code else f"Kitchen's item {native} names no currency, nor does its invoice"
     return LineItem(
-        id=format_id(Vendor.KITCHEN, "item", str(record["id"])),
+        id=format_id(Vendor.KITCHEN, "item", native),
         kind=LineItemKind.ITEM,
         title=record.get("title"),
         description=record.get("description"),
         quantity=quantity,
-        unit_price=Money(unit_price, code),
-        amount=Money(quantize(quantity * unit_price, code), code),
+        unit_price=unit_price,
+        amount=amount,
+        unknown=unknown,
     )
+
+
+def _checked_totals(items: list[LineItem], subtotal: Money | None) -> list[LineItem]:
+    """The items, their line totals withdrawn unless they add up to Kitchen's own subtotal.
+
+    That an item's `amount` is its unit price (so a line is quantity x amount) is our
+    reading [guess]; the invoice's `amount` is Kitchen's sum of its lines [doc: the seed
+    page's example]. Lines rounded one by one may differ from the sum by half a minor unit
+    each; more than that means the reading is wrong for this answer, and no line total is
+    shown rather than a wrong one."""
+    amounts = [item.amount for item in items]
+    if subtotal is None or not items or any(a is None for a in amounts):
+        return items
+    total = sum((a.amount for a in amounts if a is not None), Decimal(0))
+    slack = Decimal(len(items)) * Decimal(1).scaleb(-minor_units(subtotal.currency)) / 2
+    if abs(total - subtotal.amount) <= slack:
+        return items
+    why = (
+        f"Kitchen's subtotal is {subtotal.amount} but its items' quantity x amount add up to "
+        f"{total}: the gateway's reading of item amounts as unit prices does not hold here"
+    )
+    return [replace(item, amount=None, unknown=why) for item in items]
 
 
 def _discount(record: Mapping[str, Any]) -> Discount:
@@ -98,8 +139,12 @@ def _discount(record: Mapping[str, Any]) -> Discount:
 
 def bundle_from_record(record: Mapping[str, Any]) -> Bundle:
     users: dict[UserKey, User] = {}
-    code = str(record.get("currency") or "USD")
-    items = [line_item_from_record(item, code) for item in record.get("items") or []]
+    currency = record.get("currency")
+    code = str(currency) if currency else None
+    items = _checked_totals(
+        [line_item_from_record(item, code) for item in record.get("items") or []],
+        _money(record.get("amount"), code),
+    )
     status = _STATUS.get(str(record.get("status")), InvoiceStatus.UNKNOWN)
     total = _money(record.get("total_amount"), code)
     gateways = tuple(
@@ -123,6 +168,7 @@ def bundle_from_record(record: Mapping[str, Any]) -> Bundle:
         notes=record.get("memo"),
         total=total,
         balance=_money(0, code) if status in _SETTLED else total,
+        money_unknown=None if code else f"Kitchen's invoice {record['id']} names no currency",
         created_by=_user_ref(record.get("creator"), MEMBER, users),
         recipient=_user_ref(record.get("client"), CLIENT, users),
         workspace_ids=(),
@@ -156,9 +202,41 @@ def bundle_from_record(record: Mapping[str, Any]) -> Bundle:
     return Bundle([invoice], users=users, line_items={item.id: item for item in items})
 
 
-def bundle_from_page(body: Mapping[str, Any]) -> Bundle:
-    """A Laravel paginator page: `{"data": [...], "meta": {"total", ...}, "links": {...}}`."""
-    bundle = Bundle(total=int(body["meta"]["total"]))
-    for record in body["data"]:
-        bundle.merge(bundle_from_record(record))
-    return bundle
+# What a written list's entries must read back as: the keys compared, as numbers or text.
+_WRITTEN = {
+    "items": (("title", False), ("quantity", True), ("amount", True)),
+    "discounts": (("title", False), ("amount", True), ("type", False)),
+    "tax_items": (("title", False), ("amount", True)),
+}
+
+
+def unapplied(sent: Mapping[str, Any], answer: Mapping[str, Any]) -> list[str]:
+    """The lists of a PUT body that Kitchen's answer does not show as sent.
+
+    That `items`, `discounts` and `tax_items` replace the whole list, with `amount` the
+    unit price and `type: fixed` a fixed discount, is our reading [guess]; the answer to
+    the PUT shows what Kitchen did, so each sent list is compared with it, entry by entry
+    (text trimmed, as Laravel's input middleware does; numbers as numbers)."""
+    wrong = []
+    for key, fields in _WRITTEN.items():
+        if key not in sent:
+            continue
+        got = answer.get(key)
+        if not isinstance(got, list) or len(got) != len(sent[key]):
+            wrong.append(key)
+            continue
+        for mine, theirs in zip(sent[key], got, strict=True):
+            if not isinstance(theirs, Mapping) or any(
+                not _same(mine.get(name), theirs.get(name), numeric) for name, numeric in fields
+            ):
+                wrong.append(key)
+                break
+    return wrong
+
+
+def _same(mine: Any, theirs: Any, numeric: bool) -> bool:
+    if mine is None:
+        return True  # not sent: Kitchen's default stands
+    if numeric:
+        return decimal(theirs) == decimal(mine)
+    return isinstance(theirs, str) and theirs.strip() == str(mine).strip()
