@@ -79,7 +79,15 @@ def create_app(
                 observer=observer,
             )
 
-        return Context(client_for=client_for, capabilities=capabilities, on_batch=observer.batch)
+        return Context(
+            client_for=client_for,
+            capabilities=capabilities,
+            on_batch=observer.batch,
+            locks=stores.locks,
+            lock_wait=settings.upstream_timeout,
+            # A read and a write, each within its deadline, and a margin.
+            lock_ttl=2 * settings.upstream_timeout + 5,
+        )
 
     schema = build_schema(settings.limits, introspection=settings.introspection, observer=observer)
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in

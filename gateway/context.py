@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gateway.domain import Capabilities, Vendor, VendorClient
 from gateway.loaders import BatchHook, Loaders
+from gateway.locks import InvoiceLocks, MemoryLocks
 
 
 @dataclass
@@ -17,6 +18,13 @@ class Context:
     client_for: Callable[[Vendor], VendorClient]
     capabilities: Mapping[Vendor, Capabilities] = field(default_factory=dict)
     on_batch: BatchHook | None = None  # told each dataloader batch's size (metrics)
+    # One writer per invoice (gateway/locks.py); the app's, shared by every request.
+    locks: InvoiceLocks = field(default_factory=MemoryLocks)
+    # Seconds a write waits for another writer of the same invoice, and how long a lock
+    # shared across replicas outlives a holder that died (a read and a write, each bounded
+    # by the vendor call's deadline, fit in it).
+    lock_wait: float = 30.0
+    lock_ttl: float = 65.0
     _clients: dict[Vendor, VendorClient] = field(default_factory=dict, init=False)
     loaders: Loaders = field(init=False)
 

@@ -29,6 +29,7 @@ KANTATA_TYPES = frozenset(
         "fixed_fee_item",
         "additional_item",
         "billing_milestone",
+        "time_adjustment",
         "external_reference",
     }
 )

@@ -1,5 +1,5 @@
 """Where the gateway keeps state that several replicas must share: Idempotency-Key
-answers, persisted queries and rate-limit counters.
+answers, persisted queries, rate-limit counters and the per-invoice write locks.
 
 Without `GATEWAY_REDIS_URL` each lives in this process (`MemoryStore`,
 `MemoryQueryStore`, `MemoryRateLimiter`): right for one process, wrong for several (each
@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from gateway.apq import MemoryQueryStore, QueryStore, RedisQueryStore
 from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
+from gateway.locks import InvoiceLocks, MemoryLocks, RedisLocks
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gateway.settings import Settings
 
@@ -54,17 +55,21 @@ class Stores:
     queries: QueryStore
     rate_limiter: RateLimiter
     redis: RedisConnection | None
+    locks: InvoiceLocks
 
 
 def stores_for(settings: Settings) -> Stores:
     """In this process, or in Redis when `settings.redis_url` is set."""
     per_minute = settings.rate_limit_per_minute
     if settings.redis_url is None:
-        return Stores(MemoryStore(), MemoryQueryStore(), MemoryRateLimiter(per_minute), None)
+        return Stores(
+            MemoryStore(), MemoryQueryStore(), MemoryRateLimiter(per_minute), None, MemoryLocks()
+        )
     redis = RedisConnection(settings.redis_url)
     return Stores(
         idempotency=RedisStore(lambda: redis.client, namespace=NAMESPACE),
         queries=RedisQueryStore(lambda: redis.client, namespace=NAMESPACE),
         rate_limiter=RedisRateLimiter(lambda: redis.client, per_minute, namespace=NAMESPACE),
         redis=redis,
+        locks=RedisLocks(lambda: redis.client, namespace=NAMESPACE),
     )

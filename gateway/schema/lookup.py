@@ -25,7 +25,7 @@ _INSIDE_INVOICE = {
     "discount": "Kitchen discounts",
     "tax_item": "Kitchen tax items",
 }
-_LINE_ITEM_TYPES = {"time_entry", "expense", "billing_milestone"}
+_LINE_ITEM_TYPES = {"time_entry", "expense", "billing_milestone", "time_adjustment"}
 
 
 async def find_node(

@@ -14,7 +14,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, InvalidId, parse_id
 from gateway.schema import planning
 from gateway.schema.capabilities import VendorCapabilities, vendor_capabilities
-from gateway.schema.connection import InvoiceConnection, connection, window
+from gateway.schema.connection import InvoiceConnection, connection, resume, window
 from gateway.schema.errors import UserError, field_error, user_errors
 from gateway.schema.filters import InvoiceFilter, filter_values
 from gateway.schema.inputs import UpdateInvoiceInput, to_patch
@@ -88,7 +88,9 @@ class Query:
 
     @strawberry.field(
         description="A vendor's invoices, newest first, as a Relay connection. `first` is at "
-        "most 100. Nested fields of the whole page cost one upstream call."
+        "most 100; a page has fewer only when the vendor's own pages could not fill it in a "
+        "few calls (hasNextPage then says more follow). Nested fields of the whole page cost "
+        "one upstream call."
     )
     async def invoices(
         self,
@@ -102,14 +104,18 @@ class Query:
         nodes = planning.children(planning.children(below, "edges"), "node")
         needs = planning.invoice_needs(nodes + planning.children(below, "nodes"))
         try:
-            offset, limit = window(vendor, first, after)
+            wanted = window(vendor, first, after)
             client = info.context.client(vendor)
-            bundle = await client.list_invoices(filter_values(filter), offset, limit, needs)
+            start, limit = wanted.fetch
+            bundle = await client.list_invoices(filter_values(filter), start, limit, needs)
+            total = bundle.total or 0
+            has_next = start + len(bundle.invoices) < total
+            invoices, offset = resume(wanted, bundle.invoices, has_next)
         except GatewayError as exc:
             raise field_error(exc) from None
         info.context.loaders.prime(vendor, bundle)
-        invoices = [invoice_type(invoice) for invoice in bundle.invoices]
-        return connection(vendor, invoices, offset, bundle.total or 0)
+        shown = total if bundle.total_trusted else None
+        return connection(vendor, invoices, offset, shown, has_next)
 
     @strawberry.field(description="Any object by its global ID; null when the vendor has none.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
@@ -158,16 +164,22 @@ class Mutation:
             gid = _invoice_id(input.id, ("input", "id"))
             selections = planning.children(planning.below(info.selected_fields), "invoice")
             needs = planning.invoice_needs(selections)
-            client = info.context.client(gid.vendor)
+            context = info.context
+            client = context.client(gid.vendor)
             patch = to_patch(input, gid.native)
             request = client.build_update(patch, needs)  # every input problem, before a call
-            if patch.expected_updated_at is not None or client.needs_current(patch):
-                current = await _current(client, patch)
-                request = client.build_update(patch, needs, current)
             if dry_run:
+                if patch.expected_updated_at is not None or client.needs_current(patch):
+                    request = client.build_update(patch, needs, await _current(client, patch))
                 preview = VendorRequestPreview.of(client.preview(request))
                 return UpdateInvoicePayload(invoice=None, user_errors=[], dry_run=preview)
-            bundle = await client.update_invoice(request, gid.native)
+            # One writer per invoice through the gateway: the read below sees every write
+            # of the gateway's that came before (gateway/locks.py).
+            key = f"{gid.vendor.value}:{client.scope}:{gid.native}"
+            async with context.locks.hold(key, wait=context.lock_wait, ttl=context.lock_ttl):
+                if patch.expected_updated_at is not None or client.needs_current(patch):
+                    request = client.build_update(patch, needs, await _current(client, patch))
+                bundle = await client.update_invoice(request, gid.native)
         except GatewayError as exc:
             return UpdateInvoicePayload(invoice=None, user_errors=user_errors(exc))
         info.context.loaders.prime(gid.vendor, bundle)

@@ -26,6 +26,7 @@ ALL_KANTATA_INCLUDES = {
     "fixed_fee_items",
     "additional_items",
     "billing_milestones",
+    "time_adjustments",
 }
 
 

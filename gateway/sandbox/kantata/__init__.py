@@ -12,7 +12,28 @@ Tokens (`Authorization: Bearer ...`): `SANDBOX_TOKEN` acts as user "7" with full
 Endpoints: `GET /invoices`, `/users`, `/workspaces`, `/time_entries`, `/expenses`,
 `/billing_milestones` and `GET /<those>/{id}`; `GET /users/me`; `POST /invoices`,
 `PUT /invoices/{id}`, `DELETE /invoices/{id}`, `PUT /invoices/{id}/cancel`.
-Settings (`/_control/settings`): `latency_ms` (default 0) delays every API request.
+Settings (`/_control/settings`, or `GATEWAY_SANDBOX_QUIRKS` at start): `latency_ms`
+(default 0) delays every API request. Quirks Kantata's documentation allows, all off by
+default so the sandbox stays friendly:
+- `omit_id_lists` (list, default `[]`): these `*_ids` keys (`"expense_ids"`, ...) are left
+  out of every answer even when their include was asked for, as brainstem does for an
+  association restricted on the account.
+- `line_currency` (default `true`): `false` answers billable records (time entries,
+  expenses, milestones, fixed fee and additional items, time adjustments) without
+  `currency`, `currency_symbol` and `currency_base_unit`.
+- `same_second_updated_at` (default `false`): timestamps have whole seconds and two writes
+  in one second share their `updated_at`.
+- `per_page_max` (default `200`): index endpoints serve at most this many per page (a
+  larger `per_page` is clamped, as brainstem clamps to its `max_per_page`).
+- `ignore_per_page` (default `false`): index endpoints serve the default 20 per page,
+  whatever `per_page` says.
+- `ignore_updated_after` (default `false`): `GET /invoices` ignores `updated_after` (it is
+  not in the invoice docs; Kantata's own connector sends it [code]).
+  In every case `meta` says what was served (`page_size`, `page_count`), as brainstem does.
+
+Time adjustments (`/time_adjustments`, include `time_adjustments` with
+`time_adjustment_ids`) are the sixth billable kind [code: the client gem]; they count for
+the last-line rule and the balance, and PUT ignores `time_adjustment_ids`.
 
 Behaviour the vendor does not document, chosen here [guess]:
 
@@ -22,18 +43,24 @@ Behaviour the vendor does not document, chosen here [guess]:
   a path ID that is not digits is an unknown route.
 - Pagination: `per_page` above 200 is served as 200 (`meta.page_size` shows 200); a `page`
   or `per_page` that is not a positive integer means the default. A page past the end is
-  empty. Single-record answers have `meta` `{count 1, page_count 1, page_number 1,
+  empty; `page_number` is the page asked for, 0 when nothing matches [code: brainstem].
+  Single-record answers have `meta` `{count 1, page_count 1, page_number 1,
   page_size 20}`. With `only=`, `page_size` is `max(per_page, count)`; `only=` with no
   numeric token returns nothing (it is still a filter).
-- Sort orders: invoices by `invoice_date` newest first, then ID descending; time entries
+- Sort orders: invoices take `order=<name>:<direction>` as brainstem does [code]: names
+  `invoice_date`, `created_at`, `updated_at`, `id` [guess]; `desc`, anything else
+  ascending; an unknown or missing name means the default `invoice_date:desc` [guess].
+  Ties: by ID in the same direction for `invoice_date` [guess], else by ascending ID,
+  brainstem's primary-key fallback [code]. Other endpoints ignore `order`: time entries
   and expenses by date newest first, then ID descending; users, workspaces and billing
   milestones by ascending ID. `*_ids` arrays are in ascending ID order.
 - `GET /invoices` takes `created_after` and `created_before` [doc] and `updated_after`
-  (the same, on `updated_at`) [guess]: strictly after / before an ISO 8601 instant (one
-  without an offset is UTC, a bare date is midnight, an empty value is no filter). Anything
-  else is 400 `type: "validation"` with `field` the parameter, even beside `only`. Filters
-  run before pagination (`count`, `page_count` are the filtered set's) and intersect with
-  `only`. The other index endpoints take no filters besides `only` (unknown ones ignored).
+  (the same, on `updated_at`) [code: Kantata's Workato connector sends it]: strictly after
+  / before an ISO 8601 instant (one without an offset is UTC, a bare date is midnight, an
+  empty value is no filter). Anything else is 400 `type: "validation"` with `field` the
+  parameter, even beside `only`. Filters run before pagination (`count`, `page_count` are
+  the filtered set's) and intersect with `only`. The other index endpoints take no filters
+  besides `only` (unknown ones ignored).
 - Includes beyond the invoice's: time entries and expenses `user`, `workspace`; billing
   milestones `workspace`; workspaces `creator` (all into their type maps, no `*_ids`).
 - Timestamps are UTC (`+00:00`); `updated_at` strictly increases (microseconds are added

@@ -19,7 +19,7 @@ from gateway.sandbox.kantata.auth import AuthMiddleware, Grant
 from gateway.sandbox.kantata.envelope import envelope, parse_include
 from gateway.sandbox.kantata.errors import ApiError, ErrorItem, not_found
 from gateway.sandbox.kantata.filters import apply
-from gateway.sandbox.kantata.listing import SINGLE, select
+from gateway.sandbox.kantata.listing import MAX_PER_PAGE, SINGLE, select
 from gateway.sandbox.kantata.middleware import (
     JsonSuffixMiddleware,
     LatencyMiddleware,
@@ -31,7 +31,17 @@ from gateway.sandbox.kantata.resources import INDEXED, INVOICES, USERS, Resource
 from gateway.sandbox.kantata.store import Clock, Store
 
 API = "/api/v1"
-DEFAULT_SETTINGS: dict[str, Any] = {"latency_ms": 0}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "latency_ms": 0,
+    # Quirks within what Kantata documents (see the package docstring); off by default.
+    "omit_id_lists": [],
+    "line_currency": True,
+    "same_second_updated_at": False,
+    # List quirks brainstem allows or an endpoint may have (see the package docstring).
+    "per_page_max": 200,
+    "ignore_per_page": False,
+    "ignore_updated_after": False,
+}
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -43,7 +53,17 @@ def _include(request: Request) -> list[str]:
 def _index(store: Store, resource: Resource[Any]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         params = request.query_params
-        records, meta = select(apply(resource.filters, resource.ordered(store), params), params)
+        settings = store.settings
+        filters = resource.filters
+        if settings.get("ignore_updated_after"):
+            filters = tuple(spec for spec in filters if spec.param != "updated_after")
+        ordered = apply(filters, resource.ordered(store, params.get("order")), params)
+        records, meta = select(
+            ordered,
+            params,
+            max_per_page=int(settings.get("per_page_max", MAX_PER_PAGE)),
+            ignore_per_page=bool(settings.get("ignore_per_page")),
+        )
         return JSONResponse(envelope(store, resource, records, _include(request), meta))
 
     return endpoint
@@ -142,8 +162,8 @@ def create_kantata_emulator(
 ) -> ControlledApp:
     """A fresh Kantata emulator with its own seeded state, wrapped in the control surface;
     `quirks` are settings it starts with (see the package docstring)."""
-    store = Store(clock)
     control = Control()
+    store = Store(clock, control.settings)
     return ControlledApp(
         build_app(store, control.settings),
         control,

@@ -56,5 +56,25 @@ def envelope(
                 shown[spec.ids_field] = [r.id for r in related]
             for other in related:
                 body[spec.key][other.id] = other.to_json()
+        for omitted in store.settings.get("omit_id_lists", ()):
+            shown.pop(omitted, None)
         body[resource.key][record.id] = shown
+    if not store.settings.get("line_currency", True):
+        for key in LINE_KEYS:
+            for shown in (body.get(key) or {}).values():
+                for name in CURRENCY_FIELDS:
+                    shown.pop(name, None)
     return body
+
+
+# The `line_currency: false` quirk: billable records answered without their currency, as
+# an account or API version may (the seed page shows none of these records).
+LINE_KEYS = (
+    "time_entries",
+    "expenses",
+    "fixed_fee_items",
+    "additional_items",
+    "billing_milestones",
+    "time_adjustments",
+)
+CURRENCY_FIELDS = ("currency", "currency_symbol", "currency_base_unit")

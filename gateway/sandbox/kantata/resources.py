@@ -1,9 +1,15 @@
 """Each resource type the API serves: its type-map key, sort order, JSON and includes.
 
-Sort orders: invoices newest `invoice_date` first (ties: highest ID first); time entries
-newest `date_performed` first and expenses newest `date` first (ties: highest ID first);
-users, workspaces and billing milestones by ascending ID. Only invoices take time filters
-(see `filters.py`).
+Sort orders: invoices take brainstem's `order=<name>:<direction>` [code: presenter.rb]:
+names `invoice_date`, `created_at`, `updated_at` and `id` [guess: Kantata does not list
+the invoice sort names]; direction `desc`, anything else ascending; an unknown or missing
+name means the default, `invoice_date:desc` [guess]. Brainstem ends every order with the
+primary key ascending [code], so ties fall to ascending ID, except that the `invoice_date`
+order carries its own tie-break, ID in the same direction [guess: a brainstem sort order
+may be a block ordering by several columns]. The other endpoints ignore `order`: time
+entries newest `date_performed` first and expenses newest `date` first (ties: highest ID
+first); users, workspaces and billing milestones by ascending ID. Only invoices take time
+filters (see `filters.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from gateway.sandbox.kantata.models import (
     Identified,
     Invoice,
     Record,
+    TimeAdjustment,
     TimeEntry,
     User,
     Workspace,
@@ -48,9 +55,28 @@ class Resource(Generic[T]):
     to_json: Callable[[Store, T], JSON]
     includes: Mapping[str, Include[T]] = field(default_factory=dict)
     filters: tuple[TimeFilter[T], ...] = ()
+    # brainstem sort orders by name, and the default `name:direction`; none: `sort_key`.
+    sort_orders: Mapping[str, Callable[[T], Any]] = field(default_factory=dict)
+    default_order: str = ""
 
-    def ordered(self, store: Store) -> list[T]:
-        return sorted(self.records(store).values(), key=self.sort_key)
+    def ordered(self, store: Store, order: str | None = None) -> list[T]:
+        records = self.records(store).values()
+        if not self.sort_orders:
+            return sorted(records, key=self.sort_key)
+        name, direction = _sort_name_and_direction(order, self.default_order, self.sort_orders)
+        by_id = sorted(records, key=lambda r: int(r.id))  # the primary-key tie-break
+        return sorted(by_id, key=self.sort_orders[name], reverse=direction == "desc")
+
+
+def _sort_name_and_direction(
+    order: str | None, default: str, known: Mapping[str, object]
+) -> tuple[str, str]:
+    """brainstem's `calculate_sort_name_and_direction`: an unknown name means the default
+    (with its direction); a direction other than `desc` means `asc`."""
+    name, _, direction = (order or "").partition(":")
+    if not name or name not in known:
+        name, _, direction = default.partition(":")
+    return name, "desc" if direction.split(":")[0] == "desc" else "asc"
 
 
 def _users(store: Store, *ids: str | None) -> list[User]:
@@ -70,6 +96,13 @@ INVOICES = Resource[Invoice](
     label="Invoice",
     records=lambda store: store.data.invoices,
     sort_key=lambda i: (-i.invoice_date.toordinal(), -int(i.id)),
+    sort_orders={
+        "invoice_date": lambda i: (i.invoice_date, int(i.id)),
+        "created_at": lambda i: i.created_at,
+        "updated_at": lambda i: i.updated_at,
+        "id": lambda i: int(i.id),
+    },
+    default_order="invoice_date:desc",
     to_json=lambda store, i: i.to_json(store.balance_in_cents(i)),
     includes={
         "additional_items": Include(
@@ -92,6 +125,9 @@ INVOICES = Resource[Invoice](
         "recipient": Include("users", None, lambda s, i: _users(s, i.recipient_id)),
         "time_entries": Include(
             "time_entries", "time_entry_ids", lambda s, i: s.lines(i, "time_entry_ids")
+        ),
+        "time_adjustments": Include(
+            "time_adjustments", "time_adjustment_ids", lambda s, i: s.time_adjustments(i)
         ),
         "user": Include("users", None, lambda s, i: _users(s, i.user_id)),
         "workspaces": Include(
@@ -157,6 +193,18 @@ BILLING_MILESTONES = Resource[BillingMilestone](
     },
 )
 
+TIME_ADJUSTMENTS = Resource[TimeAdjustment](
+    key="time_adjustments",
+    label="Time adjustment",
+    records=lambda store: store.data.time_adjustments,
+    sort_key=lambda t: (-t.posted_on_date.toordinal(), -int(t.id)),
+    to_json=_plain,
+    includes={
+        "user": Include("users", None, lambda s, t: _users(s, t.user_id)),
+        "workspace": Include("workspaces", None, lambda s, t: _workspaces(s, t.workspace_id)),
+    },
+)
+
 INDEXED: tuple[Resource[Any], ...] = (
     INVOICES,
     USERS,
@@ -164,4 +212,5 @@ INDEXED: tuple[Resource[Any], ...] = (
     TIME_ENTRIES,
     EXPENSES,
     BILLING_MILESTONES,
+    TIME_ADJUSTMENTS,
 )

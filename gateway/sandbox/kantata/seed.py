@@ -14,7 +14,8 @@ Stable anchors (the gateway's tests rely on them; keep the IDs):
 - Invoice "103": EUR, status "accepted payment" (balance 0), workspace "57".
 - Invoice "104": JPY (currency_base_unit 1, symbol "¥"), status "new", workspace "58".
 - Invoice "105": USD, status "cancelled", workspace "56".
-- Invoice "106": USD, draft, workspace "59"; additional item "9310", milestone "9410".
+- Invoice "106": USD, draft, workspace "59"; additional item "9310", milestone "9410",
+  time adjustment "9601" (30 min at 12000 cents/h: 6000 cents).
 - Unbilled, addable to "101" (workspace "55", USD): time entries "9002", "9003", expense
   "9102", billing milestone "9402". Time entry "9004" is unbilled in workspace "56".
 - Not addable to "101": time entry "9005" (not billable), time entry "9021" (workspace "57",
@@ -41,6 +42,7 @@ from gateway.sandbox.kantata.models import (
     ExternalReference,
     Invoice,
     InvoiceItem,
+    TimeAdjustment,
     TimeEntry,
     User,
     Workspace,
@@ -126,6 +128,13 @@ def _expenses() -> list[Expense]:
                 invoice_id="102"),
         Expense("9120", date(2025, 2, 12), "Printing", 64000, "USD",
                 "Poster test prints", True, "9", "56", invoice_id="105"),
+    ]  # fmt: skip
+
+
+def _time_adjustments() -> list[TimeAdjustment]:
+    return [
+        TimeAdjustment("9601", date(2025, 2, 24), date(2025, 3, 10), 30, 12000, True,
+                       "Portal QA overrun (adjustment)", "USD", "10", "59", invoice_id="106"),
     ]  # fmt: skip
 
 
@@ -244,4 +253,5 @@ def build_seed() -> Dataset:
         billing_milestones={r.id: r for r in [*_billing_milestones(), *past.billing_milestones]},
         external_references={r.id: r for r in _external_references()},
         invoices={r.id: r for r in [*_invoices(), *past.invoices]},
+        time_adjustments={r.id: r for r in _time_adjustments()},
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gateway.sandbox.kantata.errors import ErrorItem, invalid, not_found, unprocessable
 from gateway.sandbox.kantata.models import (
@@ -19,6 +19,7 @@ from gateway.sandbox.kantata.models import (
     ExternalReference,
     Invoice,
     InvoiceItem,
+    TimeAdjustment,
 )
 from gateway.sandbox.kantata.patch import ExternalReferencePatch, InvoicePatch
 from gateway.sandbox.kantata.seed import build_seed
@@ -56,8 +57,10 @@ def _empty_line_items() -> ErrorItem:
 
 
 class Store:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, settings: Mapping[str, Any] | None = None) -> None:
         self._clock = clock
+        # The emulator's switches (the control surface's settings), read on every use.
+        self.settings: Mapping[str, Any] = settings if settings is not None else {}
         self._last_tick: datetime | None = None
         self.data: Dataset = build_seed()
         self._next_id = FIRST_NEW_ID
@@ -67,8 +70,12 @@ class Store:
         self._next_id = FIRST_NEW_ID
 
     def now(self) -> datetime:
-        """The clock's time, nudged so that successive calls strictly increase."""
+        """The clock's time, nudged so that successive calls strictly increase; with the
+        `same_second_updated_at` quirk, whole seconds that may repeat (nothing in
+        Kantata's docs promises more)."""
         moment = self._clock()
+        if self.settings.get("same_second_updated_at"):
+            return moment.replace(microsecond=0)
         if self._last_tick is not None and moment <= self._last_tick:
             moment = self._last_tick + timedelta(microseconds=1)
         self._last_tick = moment
@@ -104,6 +111,9 @@ class Store:
     def additional_items(self, invoice: Invoice) -> list[InvoiceItem]:
         return _by_id(self.data.additional_items, invoice.id)
 
+    def time_adjustments(self, invoice: Invoice) -> list[TimeAdjustment]:
+        return _by_id(self.data.time_adjustments, invoice.id)
+
     def external_references(self, invoice: Invoice) -> list[ExternalReference]:
         found = [
             r
@@ -120,6 +130,7 @@ class Store:
         total = sum(item.amount_in_cents for item in items)
         for field in ("time_entry_ids", "expense_ids", "billing_milestone_ids"):
             total += sum(line.amount() for line in self.lines(invoice, field))
+        total += sum(adjustment.amount() for adjustment in self.time_adjustments(invoice))
         taxable = sum(item.amount_in_cents for item in items if item.taxable)
         return total + invoice.tax_on(taxable)
 
@@ -152,6 +163,7 @@ class Store:
 
     def _line_count_after(self, invoice: Invoice, billables: dict[str, list[str]]) -> int:
         count = len(self.fixed_fee_items(invoice)) + len(self.additional_items(invoice))
+        count += len(self.time_adjustments(invoice))
         for field in ("time_entry_ids", "expense_ids", "billing_milestone_ids"):
             ids = billables.get(field)
             count += len(ids) if ids is not None else len(self.lines(invoice, field))
@@ -267,6 +279,8 @@ class Store:
         for field in ("time_entry_ids", "expense_ids", "billing_milestone_ids"):
             for record in self.lines(invoice, field):
                 record.invoice_id = None
+        for adjustment in self.time_adjustments(invoice):
+            adjustment.invoice_id = None
         for item in self.fixed_fee_items(invoice):
             del self.data.fixed_fee_items[item.id]
         for item in self.additional_items(invoice):

@@ -22,9 +22,10 @@ from gateway.domain import (
 )
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import InvalidId, parse_id, well_formed
+from gateway.vendors.filters import count_is_trusted
 from gateway.vendors.http import Upstream, guarded
-from gateway.vendors.kantata import read, translate
-from gateway.vendors.paging import fetch_window
+from gateway.vendors.kantata import pages, read, translate
+from gateway.vendors.paging import Page, fetch_window
 
 # `only=` skips pagination, but a URL carrying thousands of IDs is refused by proxies; the
 # index endpoints' own page cap is a safe chunk size.
@@ -40,6 +41,10 @@ class KantataClient:
 
     def preview(self, request: VendorRequest) -> RequestPreview:
         return self._upstream.preview(request)
+
+    @property
+    def scope(self) -> str:
+        return self._upstream.url("")
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         # Billable lists overwrite the whole set: adding or removing needs the set as it is,
@@ -87,15 +92,23 @@ class KantataClient:
     ) -> Bundle:
         params = translate.filter_params(filters) + translate.include_params(needs)
 
-        async def page(number: int, per_page: int) -> Bundle:
+        async def page(number: int, per_page: int) -> Page:
             envelope = await self._upstream.request(
                 "GET",
                 "/invoices",
-                params=(("page", str(number)), ("per_page", str(per_page)), *params),
+                params=(
+                    ("page", str(number)),
+                    ("per_page", str(per_page)),
+                    ("order", translate.LIST_ORDER),
+                    *params,
+                ),
             )
-            return guarded(translate.LABEL, partial(read.bundle_from_envelope, envelope))
+            return guarded(translate.LABEL, partial(pages.page_from_envelope, envelope, filters))
 
-        return await fetch_window(offset, limit, MAX_PER_PAGE, page)
+        bundle = await fetch_window(offset, limit, MAX_PER_PAGE, page, translate.LABEL)
+        pages.check_order(bundle.invoices)
+        bundle.total_trusted = count_is_trusted(filters, translate.FILTERS)
+        return bundle
 
     async def _only_envelopes(
         self, path: str, ids: Sequence[str], params: tuple[tuple[str, str], ...] = ()

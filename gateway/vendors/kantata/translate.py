@@ -20,12 +20,14 @@ from gateway.domain import (
     ExternalReferenceInput,
     FieldLimits,
     Invoice,
+    KantataDetails,
     LineItemKind,
     Need,
     Needs,
+    Source,
     Vendor,
 )
-from gateway.errors import ProblemCollector
+from gateway.errors import ErrorCode, GatewayError, ProblemCollector
 from gateway.ids import parse_id
 from gateway.vendors.fields import (
     Body,
@@ -39,6 +41,7 @@ from gateway.vendors.fields import (
     text,
     translate,
 )
+from gateway.vendors.filters import FilterRule, RowCheck, after, before
 
 LABEL = "Kantata"
 MAX_NUMBER = 2_147_483_647  # user_invoice_number is a 32-bit integer column
@@ -158,11 +161,24 @@ def _current_lists(current: Invoice) -> tuple[dict[str, list[str]], int]:
         if gid.type in key_by_type:
             lists[key_by_type[gid.type]].append(gid.native)
         else:
-            others += 1  # fixed fee and additional items: PUT cannot remove them
+            others += 1  # fixed fee and additional items, time adjustments: PUT keeps them
     return lists, others
 
 
 def _resolve_billables(values: Mapping[str, Any], body: Body, current: Invoice) -> Body:
+    if current.line_item_ids is None:
+        # Kantata answers `*_ids` only for includes it honours for this account; a list
+        # missing from the answer is unknown, never empty (sending the new set would drop
+        # what is on the invoice).
+        details = current.details
+        missing = details.unlisted if isinstance(details, KantataDetails) else ()
+        field = next(name for name in BILLABLE_FIELDS if name in values)
+        raise GatewayError.one(
+            ErrorCode.UPSTREAM_UNAVAILABLE,
+            f"Kantata's answer left out {', '.join(missing) or 'the line item ids'} although "
+            "they were asked for, so the invoice's current lines are unknown; nothing was sent",
+            ("input", field),
+        )
     lists, others = _current_lists(current)
     problems = ProblemCollector()
     added = _billables(values["addBillables"]) if values.get("addBillables") else {}
@@ -227,12 +243,16 @@ LINE_ITEM_INCLUDES: dict[LineItemKind, tuple[str, str, str]] = {
         "billing_milestone_ids",
         "billing_milestone",
     ),
+    # Not on the seed page; Kantata's own client gem lists the include and the id list
+    # [code]. PUT never sends `time_adjustment_ids`: they are read and counted only.
+    LineItemKind.TIME_ADJUSTMENT: ("time_adjustments", "time_adjustment_ids", "time_adjustment"),
 }
 KIND_BY_TYPE = {id_type: kind for kind, (_, _, id_type) in LINE_ITEM_INCLUDES.items()}
 INDEX_PATH_BY_TYPE = {
     "time_entry": "/time_entries",
     "expense": "/expenses",
     "billing_milestone": "/billing_milestones",
+    "time_adjustment": "/time_adjustments",
 }
 
 
@@ -256,22 +276,31 @@ def include_params(needs: Needs) -> tuple[tuple[str, str], ...]:
     return (("include", ",".join(names)),) if names else ()
 
 
-def _after(key: str) -> FieldRule:
+def _instant(key: str, source: Source, check: RowCheck) -> FilterRule:
     def write(value: Any) -> Body:
         if not isinstance(value, dt.datetime):
             raise Invalid("must be a date-time")
         return {key: value.isoformat()}
 
-    return FieldRule((key,), write)
+    return FilterRule((key,), write, source=source, check=check)
 
 
-# Neutral list filter -> query parameter. `created_after`/`created_before` are documented;
-# `updated_after` is inferred from them [guess] (see the sandbox's docstring).
-FILTERS: dict[str, FieldRule] = {
-    "createdAfter": _after("created_after"),
-    "createdBefore": _after("created_before"),
-    "updatedSince": _after("updated_after"),
+# Neutral list filter -> query parameter, how we know Kantata serves it, and the row field
+# that shows it applied (every row is checked; see gateway/vendors/filters.py).
+FILTERS: dict[str, FilterRule] = {
+    "createdAfter": _instant("created_after", Source.DOC, after("created_at")),
+    "createdBefore": _instant("created_before", Source.DOC, before("created_at")),
+    # Not in the invoice docs; Kantata's own Workato connector sends it [code].
+    "updatedSince": _instant("updated_after", Source.CODE, after("updated_at")),
 }
+
+# The list order asked for: brainstem's `order=<sort name>:<direction>` [doc: "Ordering",
+# whose own example is `created_at:desc`], newest created first, as Kitchen lists [doc].
+# Brainstem falls back to the endpoint's default for a name it does not offer [code], so
+# the rows are checked to be in this order (pages.check_order). Brainstem appends the
+# primary key, ascending, to every order [code: presenter.rb], so ties are broken by ID
+# and the order is total.
+LIST_ORDER = "created_at:desc"
 
 
 def filter_params(filters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

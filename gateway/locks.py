@@ -1,0 +1,143 @@
+"""One writer per invoice through the gateway: updates of the same invoice run one after
+another, in this process and, with Redis, across every replica.
+
+Neither vendor has a conditional write, and Kantata's billable lists are replaced whole:
+two `addBillables` that read the invoice at the same moment would each write back the
+list they read plus their own record, and one addition would be lost. Holding the
+invoice's lock from the read to the end of the write makes the second writer read what
+the first wrote. Writers outside the gateway still race (README, "Nothing lost").
+
+- `MemoryLocks`: an `asyncio.Lock` per invoice key, dropped when nobody holds or waits
+  for it (memory stays bounded by the updates in flight).
+- `RedisLocks`: `SET NX PX` of a random token (the TTL frees the lock of a replica that
+  died holding it), polled while another holds it, released only by its own token (one
+  Lua script). The process's own lock is taken first, so a replica's writers queue in
+  memory and only one of them polls Redis. If Redis fails, the process lock alone
+  serialises this replica's writers, and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from gateway.errors import ErrorCode, GatewayError
+
+if TYPE_CHECKING:  # redis is loaded by the stores that use it (it probes for OpenTelemetry)
+    from redis.asyncio import Redis
+
+log = logging.getLogger("gateway.locks")
+
+
+def busy(wait: float) -> GatewayError:
+    return GatewayError.one(
+        ErrorCode.CONFLICT,
+        f"another update of this invoice has been running through the gateway for over "
+        f"{wait:g} s; try again",
+    )
+
+
+class InvoiceLocks(Protocol):
+    def hold(
+        self, key: str, *, wait: float, ttl: float
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held for the block; waits at most `wait` seconds (then CONFLICT). `ttl` bounds
+        how long a lock shared across replicas outlives a holder that died."""
+        ...
+
+
+class MemoryLocks:
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, *, wait: float, ttl: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            try:
+                async with asyncio.timeout(wait):
+                    await lock.acquire()
+            except TimeoutError:
+                raise busy(wait) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class RedisLocks:
+    def __init__(
+        self,
+        client: Callable[[], Redis],
+        *,
+        namespace: str = "invoice-gateway",
+        poll_interval: float = 0.02,
+        poll_max: float = 0.2,
+    ) -> None:
+        self._client = client
+        self._prefix = f"{namespace}:lock:"
+        self._poll = poll_interval
+        self._poll_max = poll_max
+        self._local = MemoryLocks()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, *, wait: float, ttl: float) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        async with self._local.hold(key, wait=wait, ttl=ttl):
+            token = await self._acquire(key, deadline, wait, ttl)
+            try:
+                yield
+            finally:
+                if token is not None:
+                    await self._release(key, token)
+
+    async def _acquire(self, key: str, deadline: float, wait: float, ttl: float) -> str | None:
+        """This replica's token once the shared lock is ours; None when Redis failed."""
+        from redis.exceptions import RedisError
+
+        loop = asyncio.get_running_loop()
+        token = uuid.uuid4().hex
+        delay = self._poll
+        try:
+            while not await self._client().set(
+                self._prefix + key, token, nx=True, px=max(1, int(ttl * 1000))
+            ):
+                if loop.time() + delay > deadline:
+                    raise busy(wait)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._poll_max)
+        except RedisError as exc:
+            log.warning(
+                "Redis failed while locking an invoice (%s); this replica's own lock alone "
+                "serialises its writers",
+                type(exc).__name__,
+            )
+            return None
+        return token
+
+    async def _release(self, key: str, token: str) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self._client().eval(_RELEASE, 1, self._prefix + key, token)
+        except RedisError as exc:
+            # The TTL frees it; the next writer waits at most that long.
+            log.warning("Redis failed while unlocking an invoice (%s)", type(exc).__name__)
