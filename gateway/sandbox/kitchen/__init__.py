@@ -8,6 +8,7 @@ becomes `<emulator root>/{workspace}/api`; the gateway mounts the emulator at
 `READONLY_API_KEY`) and `acme` (key `ACME_API_KEY`); keys are per workspace.
 
 Endpoints: `GET|POST /api/invoices`, `GET|PUT|PATCH|DELETE /api/invoices/{id}`,
+`POST /api/invoices/{id}/archive`,
 `GET /api/clients`, `GET /api/clients/{id}`, `GET /api/members`, `GET /api/members/{id}`.
 Lists use Laravel's paginator; single resources are unwrapped; invoices accept
 `expand[]=client|creator|billing_profile` on GET (single and list), PUT, PATCH and POST.

@@ -105,6 +105,10 @@ def create_app(store: KitchenStore, control: Control) -> Starlette:
         store.update(ws, invoice, await read_input(request))
         return JsonResponse(render(invoice, ws, request))
 
+    async def archive_invoice(request: Request, ws: Workspace) -> Response:
+        invoice = store.archive(ws, store.invoice(ws, request.path_params["id"]))
+        return JsonResponse(render(invoice, ws, request))
+
     async def delete_invoice(request: Request, ws: Workspace) -> Response:
         store.delete(ws, store.invoice(ws, request.path_params["id"]))
         return Response(status_code=204)
@@ -129,6 +133,7 @@ def create_app(store: KitchenStore, control: Control) -> Starlette:
         Route(f"{base}/invoices/{{id}}", guarded(show_invoice), methods=["GET"]),
         Route(f"{base}/invoices/{{id}}", guarded(update_invoice), methods=["PUT", "PATCH"]),
         Route(f"{base}/invoices/{{id}}", guarded(delete_invoice), methods=["DELETE"]),
+        Route(f"{base}/invoices/{{id}}/archive", guarded(archive_invoice), methods=["POST"]),
         Route(f"{base}/clients", guarded(clients), methods=["GET"]),
         Route(f"{base}/clients/{{id}}", guarded(client), methods=["GET"]),
         Route(f"{base}/members", guarded(members), methods=["GET"]),

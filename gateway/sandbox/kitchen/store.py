@@ -84,6 +84,13 @@ class KitchenStore:
         invoice.updated_at = self._stamp(invoice.updated_at)
         return invoice
 
+    def archive(self, ws: Workspace, invoice: Invoice) -> Invoice:
+        """`POST /api/invoices/{id}/archive` [doc]: the invoice, archived; archiving an
+        archived one keeps its first `archived_at` [guess]."""
+        if invoice.archived_at is None:
+            invoice.archived_at = self._stamp(None)
+        return invoice
+
     def create(self, ws: Workspace, body: dict[str, object]) -> Invoice:
         """[guess] every parameter is optional; the defaults below fill the rest."""
         changes = validate_invoice(body, ws, None)
