@@ -18,6 +18,7 @@ class Gateway:
 
     def __init__(self, client: httpx.Client) -> None:
         self.http = client
+        self._before: dict[str, dict[str, Any]] = {}
 
     def post(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
         response = self.http.post("/graphql", json={"query": query, "variables": variables}, **kw)
@@ -44,7 +45,16 @@ class Gateway:
         self.http.post(f"/sandbox/{vendor}/_control/faults", json=spec).raise_for_status()
 
     def settings(self, vendor: str, **values: Any) -> None:
-        self.http.patch(f"/sandbox/{vendor}/_control/settings", json=values).raise_for_status()
+        url = f"/sandbox/{vendor}/_control/settings"
+        if vendor not in self._before:
+            self._before[vendor] = self.http.get(url).json()
+        self.http.patch(url, json=values).raise_for_status()
+
+    def reset_settings(self, vendor: str) -> None:
+        """The emulator's switches as they were before this test's first `settings`."""
+        before = self._before.pop(vendor, None)
+        if before is not None:
+            self.http.patch(f"/sandbox/{vendor}/_control/settings", json=before).raise_for_status()
 
     def reset(self) -> None:
         for vendor in ("kantata", "kitchen"):
