@@ -25,10 +25,10 @@ import strawberry
 from gateway import domain
 from gateway.domain import Vendor
 from gateway.errors import ErrorCode, GatewayError
+from gateway.ids import is_native_id
 from gateway.schema.invoice import Invoice, invoice_type
 
 MAX_FIRST = 100
-MAX_ANCHOR = 100  # characters of a vendor ID a cursor may carry
 
 
 @strawberry.type
@@ -64,8 +64,9 @@ def encode_cursor(vendor: Vendor, position: int, native_id: str) -> str:
 def decode_cursor(vendor: Vendor, cursor: str) -> tuple[int, str | None]:
     """The position after which the next page starts, and the vendor ID of the invoice the
     cursor saw there (None for a cursor without one); INVALID_INPUT on a foreign cursor."""
+    shown = cursor if len(cursor) <= 60 else f"{cursor[:60]}…"  # never echo a huge input
     problem = GatewayError.one(
-        ErrorCode.INVALID_INPUT, f"{cursor!r} is not a cursor of this list", ("after",)
+        ErrorCode.INVALID_INPUT, f"{shown!r} is not a cursor of this list", ("after",)
     )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
@@ -75,7 +76,7 @@ def decode_cursor(vendor: Vendor, cursor: str) -> tuple[int, str | None]:
     position, colon, anchor = rest.partition(":")
     if name != vendor.value.lower() or not position.isdigit() or len(position) > 9:
         raise problem
-    if colon and not (0 < len(anchor) <= MAX_ANCHOR and anchor.isprintable()):
+    if colon and not is_native_id(vendor, "invoice", anchor):
         raise problem
     return int(position), anchor if colon else None
 

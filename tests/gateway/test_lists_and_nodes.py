@@ -3,6 +3,7 @@ fields a query selects."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import parse_qs
@@ -135,6 +136,14 @@ def test_a_window_across_two_vendor_pages_is_stitched(gw: Gateway) -> None:
         ({"first": -1}, "INVALID_INPUT", ["first"]),
         ({"first": 5, "after": "not-a-cursor"}, "INVALID_INPUT", ["after"]),
         ({"first": 5, "after": "a2l0Y2hlbjo0"}, "INVALID_INPUT", ["after"]),  # kitchen:4
+        # kantata:3:101:extra, and kantata:3:<a 5,000-digit ID>: not an invoice ID there
+        ({"first": 5, "after": "a2FudGF0YTozOjEwMTpleHRyYQ"}, "INVALID_INPUT", ["after"]),
+        (
+            {"first": 5, "after": base64.urlsafe_b64encode(b"kantata:3:" + b"9" * 5000).decode()},
+            "INVALID_INPUT",
+            ["after"],
+        ),
+        ({"first": 5, "after": "!" * 50_000}, "INVALID_INPUT", ["after"]),
         ({"first": 5, "filter": {"status": "PAID"}}, "UNSUPPORTED_FIELD", ["filter", "status"]),
         ({"first": 5, "filter": {"number": "17"}}, "UNSUPPORTED_FIELD", ["filter", "number"]),
         (
@@ -150,6 +159,7 @@ def test_bad_list_arguments_are_typed_errors_with_no_call(
     body = gw.post(PAGE % "", {"vendor": "KANTATA", **variables})
     assert body["data"] == {"invoices": None}
     assert body["errors"][0]["extensions"] == {"code": code, "field": field}
+    assert len(body["errors"][0]["message"]) < 200  # a huge input is not echoed back
     assert gw.requests("kantata") == []
 
 
