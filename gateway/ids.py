@@ -50,8 +50,12 @@ class GlobalId:
         return f"{self.vendor.value.lower()}:{self.type}:{self.native}"
 
 
+_PREFIX = {vendor: vendor.value.lower() for vendor in Vendor}
+
+
 def format_id(vendor: Vendor, type_: str, native: str) -> str:
-    return str(GlobalId(vendor, type_, native))
+    # Called for every object of every answer: the string directly, not through GlobalId.
+    return f"{_PREFIX[vendor]}:{type_}:{native}"
 
 
 def is_native_id(vendor: Vendor, type_: str, native: str) -> bool:

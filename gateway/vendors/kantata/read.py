@@ -258,17 +258,17 @@ def _sideloaded(envelope: Mapping[str, Any], key: str) -> Iterable[Mapping[str, 
     return table.values() if isinstance(table, Mapping) else ()
 
 
-def _line_pricing(invoices: Iterable[Mapping[str, Any]]) -> dict[str, _Pricing]:
-    """Line global ID -> the pricing of the invoice whose `*_ids` list it."""
-    found: dict[str, _Pricing] = {}
+def _line_pricing(invoices: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], _Pricing]:
+    """(`*_ids` key, line ID) -> the pricing of the invoice whose list names that line."""
+    found: dict[tuple[str, str], _Pricing] = {}
     for record in invoices:
         currency = record.get("currency")
         pricing = _Pricing(
             None if currency is None else str(currency), record.get("currency_base_unit")
         )
-        for _, ids_key, id_type in LINE_ITEM_INCLUDES.values():
+        for _, ids_key, _ in LINE_ITEM_INCLUDES.values():
             for native in record.get(ids_key) or ():
-                found[format_id(Vendor.KANTATA, id_type, str(native))] = pricing
+                found[(ids_key, str(native))] = pricing
     return found
 
 
@@ -282,10 +282,10 @@ def bundle_from_envelope(envelope: Mapping[str, Any]) -> Bundle:
     for workspace in _sideloaded(envelope, "workspaces"):
         bundle.workspaces[str(workspace["id"])] = workspace_from_record(workspace)
     pricing = _line_pricing(records(envelope, "invoices"))
-    for kind, (key, _, id_type) in LINE_ITEM_INCLUDES.items():
+    for kind, (key, ids_key, _) in LINE_ITEM_INCLUDES.items():
         for item in _sideloaded(envelope, key):
-            global_id = format_id(Vendor.KANTATA, id_type, str(item["id"]))
-            converted_item = line_item_from_record(kind, item, pricing.get(global_id))
+            invoice = pricing.get((ids_key, str(item["id"])))
+            converted_item = line_item_from_record(kind, item, invoice)
             bundle.line_items[converted_item.id] = converted_item
     for reference in _sideloaded(envelope, "external_references"):
         converted_ref = external_reference_from_record(reference)
