@@ -40,13 +40,47 @@ class Resilience:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one caller may ask of the gateway in one request."""
+    """What one caller may ask of the gateway in one request (README, "Limits")."""
 
     max_body_bytes: int = 1_000_000
     max_depth: int = 15
     max_aliases: int = 30
     max_tokens: int = 3_000
     max_batch: int = 10
+    # Per operation, every fragment spread counted where it is used (once per use).
+    max_fields: int = 1_000
+    max_fragments: int = 50
+    # Estimated objects an operation may resolve: list arguments multiply (`first`, the
+    # length of `ids`), aliases add.
+    max_cost: int = 20_000
+    max_variables_bytes: int = 100_000
+    # Entries of any list input (nodes ids, line items, discounts, taxes, billables).
+    max_list_length: int = 500
+    # Decimal inputs (prices, quantities, rates, percentages).
+    decimal_max_digits: int = 30
+    decimal_max_exponent: int = 30
+    # Vendor calls one request may make, whatever it asks.
+    max_vendor_calls: int = 50
+    # Automatic persisted queries: one document's size, how long it is kept, and the most
+    # bytes this process keeps of them (Redis: per key TTL, and the same byte budget).
+    apq_max_bytes: int = 100_000
+    apq_ttl_seconds: int = 86_400
+    apq_cache_bytes: int = 50_000_000
+    # Idempotency-Key answers larger than this are not stored (the answer says so).
+    idempotency_max_answer_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Server:
+    """How the HTTP server protects the process (uvicorn's knobs, README "Limits")."""
+
+    limit_concurrency: int = 1_000  # connections and tasks at once; beyond, 503
+    timeout_keep_alive: float = 5.0  # seconds an idle connection is kept
+    # Seconds a connection may take to send its request head before it is closed.
+    header_timeout: float = 10.0
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +107,10 @@ class Settings:
     graphiql_assets: str | None = None
     resilience: Resilience = field(default_factory=Resilience)
     limits: Limits = field(default_factory=Limits)
+    server: Server = field(default_factory=Server)
+    # Real vendor tokens, no GATEWAY_API_KEYS and a non-loopback bind: anyone who reaches
+    # the port spends the operator's tokens. `serve` refuses that unless this is true.
+    allow_anonymous: bool = False
     # Shared state for several replicas (idempotency, persisted queries, rate limits);
     # None keeps everything in this process.
     redis_url: str | None = None
@@ -163,7 +201,32 @@ class Settings:
                 max_aliases=int(read.number("GATEWAY_MAX_ALIASES", 30, 1, 10_000)),
                 max_tokens=int(read.number("GATEWAY_MAX_TOKENS", 3_000, 1, 1_000_000)),
                 max_batch=int(read.number("GATEWAY_MAX_BATCH", 10, 1, 1000)),
+                max_fields=int(read.number("GATEWAY_MAX_FIELDS", 1_000, 1, 1_000_000)),
+                max_fragments=int(read.number("GATEWAY_MAX_FRAGMENTS", 50, 0, 10_000)),
+                max_cost=int(read.number("GATEWAY_MAX_COST", 20_000, 1, 1e9)),
+                max_variables_bytes=int(
+                    read.number("GATEWAY_MAX_VARIABLES_BYTES", 100_000, 2, 1e9)
+                ),
+                max_list_length=int(read.number("GATEWAY_MAX_LIST_LENGTH", 500, 1, 1_000_000)),
+                decimal_max_digits=int(read.number("GATEWAY_DECIMAL_MAX_DIGITS", 30, 1, 1000)),
+                decimal_max_exponent=int(read.number("GATEWAY_DECIMAL_MAX_EXPONENT", 30, 0, 1000)),
+                max_vendor_calls=int(read.number("GATEWAY_MAX_VENDOR_CALLS", 50, 1, 100_000)),
+                apq_max_bytes=int(read.number("GATEWAY_APQ_MAX_BYTES", 100_000, 100, 1e9)),
+                apq_ttl_seconds=int(read.number("GATEWAY_APQ_TTL", 86_400, 1, 1e9)),
+                apq_cache_bytes=int(read.number("GATEWAY_APQ_CACHE_BYTES", 50_000_000, 1e3, 1e12)),
+                idempotency_max_answer_bytes=int(
+                    read.number("GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES", 1_000_000, 0, 1e9)
+                ),
             ),
+            server=Server(
+                limit_concurrency=int(
+                    read.number("GATEWAY_LIMIT_CONCURRENCY", 1_000, 1, 1_000_000)
+                ),
+                timeout_keep_alive=read.number("GATEWAY_KEEP_ALIVE_TIMEOUT", 5.0, 0.1, 3600),
+                header_timeout=read.number("GATEWAY_HEADER_TIMEOUT", 10.0, 0.1, 3600),
+                trusted_proxies=read.items("GATEWAY_TRUSTED_PROXIES"),
+            ),
+            allow_anonymous=bool(read.flag("GATEWAY_ALLOW_ANONYMOUS", False)),
         )
 
 
