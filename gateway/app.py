@@ -30,6 +30,7 @@ from gateway.settings import Settings
 from gateway.stores import stores_for
 from gateway.tracing import make_tracing
 from gateway.vendors.breaker import Breakers
+from gateway.vendors.budget import CallBudget
 from gateway.vendors.factory import http_clients, vendor_capabilities, vendor_client
 from gateway.vendors.retry import RetryStats
 
@@ -67,6 +68,7 @@ def create_app(
 
     def make_context(request: Request) -> Context:
         credentials = credentials_for(settings, request.headers)
+        budget = CallBudget(settings.limits.max_vendor_calls)
 
         def client_for(vendor: Vendor) -> VendorClient:
             return vendor_client(
@@ -77,6 +79,7 @@ def create_app(
                 breakers=breakers,
                 stats=retry_stats,
                 observer=observer,
+                budget=budget,
             )
 
         return Context(
@@ -87,6 +90,8 @@ def create_app(
             lock_wait=settings.upstream_timeout,
             # A read and a write, each within its deadline, and a margin.
             lock_ttl=2 * settings.upstream_timeout + 5,
+            limits=settings.limits,
+            budget=budget,
         )
 
     schema = build_schema(settings.limits, introspection=settings.introspection, observer=observer)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from gateway.domain import Capabilities, Vendor, VendorClient
 from gateway.loaders import BatchHook, Loaders
 from gateway.locks import InvoiceLocks, MemoryLocks
+from gateway.settings import Limits
+from gateway.vendors.budget import CallBudget
 
 
 @dataclass
@@ -25,6 +27,9 @@ class Context:
     # by the vendor call's deadline, fit in it).
     lock_wait: float = 30.0
     lock_ttl: float = 65.0
+    # What one request may ask (list lengths); its vendor calls, spent by every client.
+    limits: Limits = field(default_factory=Limits)
+    budget: CallBudget = field(default_factory=lambda: CallBudget(Limits().max_vendor_calls))
     _clients: dict[Vendor, VendorClient] = field(default_factory=dict, init=False)
     loaders: Loaders = field(init=False)
 

@@ -366,6 +366,10 @@ class VendorClient(Protocol):
         """`request` as it would go on the wire, with no credential in it."""
         ...
 
+    def calls_for(self, type_: str, count: int) -> int:
+        """The fewest vendor calls that fetching `count` objects of `type_` takes."""
+        ...
+
     def needs_current(self, patch: InvoicePatch) -> bool:
         """Whether the update can only be written knowing the invoice as it is now."""
         ...

@@ -24,6 +24,8 @@ class ErrorCode(enum.Enum):
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     CONFLICT = "CONFLICT"
+    # The request asks for more than the gateway allows one request (README, "Limits").
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from gateway.request_id import current_request_id
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
-from gateway.schema.scalars import SCALAR_MAP
+from gateway.schema.scalars import scalar_map
 from gateway.settings import Limits
 
 log = logging.getLogger("gateway")
@@ -109,7 +109,8 @@ def build_schema(
         mutation=Mutation,
         types=[KantataInvoice, KitchenInvoice],
         config=StrawberryConfig(
-            scalar_map=SCALAR_MAP, batching_config={"max_operations": limits.max_batch}
+            scalar_map=scalar_map(limits.decimal_max_digits, limits.decimal_max_exponent),
+            batching_config={"max_operations": limits.max_batch},
         ),
         extensions=extensions,
     )

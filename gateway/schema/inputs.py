@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types.maybe import Some
 
 from gateway import domain
+from gateway.errors import ErrorCode, GatewayError, Problem
 from gateway.schema.enums import DiscountType, InvoiceVisibility, PaymentGateway
 from gateway.schema.naming import camel
 
@@ -160,8 +161,33 @@ def _neutral(name: str, value: Any) -> Any:
     return value
 
 
-def to_patch(data: UpdateInvoiceInput, native_id: str) -> domain.InvoicePatch:
-    values = {name: _neutral(name, value) for name, value in _present(data).items()}
+def _too_long(path: tuple[str, ...], value: Any, limit: int) -> list[Problem]:
+    """Lists longer than `limit` in the input (billables' lists one level down), as
+    problems naming them; checked before anything reads their entries."""
+    if isinstance(value, list):
+        if len(value) <= limit:
+            return []
+        message = f"has {len(value)} entries; at most {limit} (GATEWAY_MAX_LIST_LENGTH)"
+        return [Problem(ErrorCode.INVALID_INPUT, message, path)]
+    if path[-1] in {"billables", "addBillables", "removeBillables"} and value is not None:
+        return [
+            problem
+            for inner, ids in _present(value).items()
+            for problem in _too_long((*path, inner), ids, limit)
+        ]
+    return []
+
+
+def to_patch(data: UpdateInvoiceInput, native_id: str, max_list_length: int) -> domain.InvoicePatch:
+    present = _present(data)
+    problems = [
+        problem
+        for name, value in present.items()
+        for problem in _too_long(("input", name), value, max_list_length)
+    ]
+    if problems:
+        raise GatewayError(tuple(problems))
+    values = {name: _neutral(name, value) for name, value in present.items()}
     return domain.InvoicePatch(
         invoice_id=native_id, values=values, expected_updated_at=data.expected_updated_at
     )

@@ -129,6 +129,18 @@ class Query:
         "be found is null, with an error at its position when something went wrong."
     )
     def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
+        context = info.context
+        try:
+            if len(ids) > context.limits.max_list_length:
+                raise GatewayError.one(
+                    ErrorCode.INVALID_INPUT,
+                    f"asks for {len(ids)} objects; at most {context.limits.max_list_length} "
+                    "(GATEWAY_MAX_LIST_LENGTH)",
+                    ("ids",),
+                )
+            context.budget.check(_planned_calls(context, ids))
+        except GatewayError as exc:
+            raise field_error(exc) from None
         selections = planning.below(info.selected_fields)
 
         async def one(index: int, raw_id: str) -> Node | None:
@@ -139,6 +151,25 @@ class Query:
 
         # Awaitables as list items: each fails on its own, and their loads batch together.
         return [one(i, raw_id) for i, raw_id in enumerate(ids)]  # type: ignore[misc]
+
+
+def _planned_calls(context: Context, ids: list[strawberry.ID]) -> int:
+    """The vendor calls `nodes(ids:)` needs at least, by how each vendor batches (Kitchen
+    fetches one object a call); IDs that do not parse cost nothing (they fail alone)."""
+    counts: dict[tuple[Vendor, str], int] = {}
+    for raw in ids:
+        try:
+            gid = parse_id(raw)
+        except InvalidId:
+            continue
+        counts[(gid.vendor, gid.type)] = counts.get((gid.vendor, gid.type), 0) + 1
+    planned = 0
+    for (vendor, type_), count in counts.items():
+        try:
+            planned += context.client(vendor).calls_for(type_, count)
+        except GatewayError:
+            continue  # no credentials for that vendor: its objects fail one by one
+    return planned
 
 
 @strawberry.type
@@ -166,7 +197,7 @@ class Mutation:
             needs = planning.invoice_needs(selections)
             context = info.context
             client = context.client(gid.vendor)
-            patch = to_patch(input, gid.native)
+            patch = to_patch(input, gid.native, context.limits.max_list_length)
             request = client.build_update(patch, needs)  # every input problem, before a call
             if dry_run:
                 if patch.expected_updated_at is not None or client.needs_current(patch):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
+from typing import Any
 
 import strawberry
+from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -30,4 +33,55 @@ Date = strawberry.scalar(
     parse_value=_parse_date,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {dt.date: Date}
+# A decimal's text is refused past this many characters before it is read at all: 30
+# digits, a sign, a point and an exponent fit in far less.
+_MAX_DECIMAL_TEXT = 100
+
+
+def decimal_scalar(max_digits: int, max_exponent: int) -> ScalarDefinition:
+    """Decimal inputs bounded before any arithmetic: at most `max_digits` significant
+    digits, and a magnitude between 1e-`max_exponent` and 1e`max_exponent` (zero aside).
+    `1e900000000` would otherwise cost gigabytes to write out. Literals are read from their
+    text, so `12.345678901234567890` in a document keeps every digit."""
+
+    def parse(value: Any) -> decimal.Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | decimal.Decimal):
+            raise ValueError("a Decimal is a number or a numeric string")
+        text = str(value).strip()
+        if len(text) > _MAX_DECIMAL_TEXT:
+            raise ValueError(f"a Decimal is written in at most {_MAX_DECIMAL_TEXT} characters")
+        try:
+            number = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            raise ValueError(f"{text!r} is not a decimal number") from None
+        if not number.is_finite():
+            raise ValueError("a Decimal must be finite")
+        if len(number.as_tuple().digits) > max_digits:
+            raise ValueError(
+                f"has more than {max_digits} significant digits (GATEWAY_DECIMAL_MAX_DIGITS)"
+            )
+        if number and abs(number.adjusted()) > max_exponent:
+            raise ValueError(
+                f"must lie between 1e-{max_exponent} and 1e{max_exponent} "
+                "(GATEWAY_DECIMAL_MAX_EXPONENT)"
+            )
+        return number
+
+    def parse_literal(node: ValueNode, variables: Any = None) -> decimal.Decimal:
+        if isinstance(node, IntValueNode | FloatValueNode | StringValueNode):
+            return parse(node.value)
+        raise ValueError("a Decimal is a number or a numeric string")
+
+    return ScalarDefinition(
+        name="Decimal",
+        description='An exact decimal number, sent as a string ("19.99") or a number.',
+        specified_by_url=None,
+        serialize=str,
+        parse_value=parse,
+        parse_literal=parse_literal,
+        origin=decimal.Decimal,
+    )
+
+
+def scalar_map(max_digits: int, max_exponent: int) -> dict[object, ScalarDefinition]:
+    return {dt.date: Date, decimal.Decimal: decimal_scalar(max_digits, max_exponent)}

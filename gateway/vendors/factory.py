@@ -13,6 +13,7 @@ from gateway.domain import Capabilities, Vendor, VendorClient
 from gateway.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker
+from gateway.vendors.budget import CallBudget
 from gateway.vendors.fields import capabilities
 from gateway.vendors.filters import filter_capabilities
 from gateway.vendors.http import CallObserver, Upstream
@@ -83,6 +84,7 @@ def vendor_client(
     breakers: Breakers | None = None,
     stats: RetryStats | None = None,
     observer: CallObserver | None = None,
+    budget: CallBudget | None = None,
 ) -> VendorClient:
     """`breakers`, `stats` and `observer` are the app's (app.py): without breakers, calls
     are still retried and bounded by the deadline, but never failed fast."""
@@ -105,6 +107,7 @@ def vendor_client(
                 stats=stats,
                 vendor_key=_key(vendor),
                 observer=observer,
+                budget=budget,
                 max_bytes=settings.upstream_max_bytes,
             )
         )
@@ -136,6 +139,7 @@ def vendor_client(
             stats=stats,
             vendor_key=_key(vendor),
             observer=observer,
+            budget=budget,
             max_bytes=settings.upstream_max_bytes,
         )
     )

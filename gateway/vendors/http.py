@@ -37,6 +37,7 @@ from gateway.errors import ErrorCode, GatewayError, Problem
 from gateway.request_id import current_request_id
 from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
+from gateway.vendors.budget import CallBudget
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -188,8 +189,10 @@ class Upstream:
         rand: Callable[[], float] = random.random,
         observer: CallObserver | None = None,
         max_bytes: int = 4_000_000,
+        budget: CallBudget | None = None,
     ) -> None:
         self._client = client
+        self._budget = budget
         self._max_bytes = max_bytes
         self._scrubber: re.Pattern[str] | None = None
         self._deadline = deadline
@@ -249,6 +252,8 @@ class Upstream:
             attempt = 0
             while True:
                 attempt += 1
+                if self._budget is not None:
+                    self._budget.spend()  # every request sent counts, retries included
                 started = loop.time()
                 sent = dict(headers)
                 with self._observe(self._vendor, method, path, sent) as status:

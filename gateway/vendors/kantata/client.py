@@ -46,6 +46,10 @@ class KantataClient:
     def scope(self) -> str:
         return self._upstream.url("")
 
+    def calls_for(self, type_: str, count: int) -> int:
+        # Every type with an index endpoint is fetched by `only=`, ONLY_CHUNK IDs a call.
+        return -(-count // ONLY_CHUNK)
+
     def needs_current(self, patch: InvoicePatch) -> bool:
         # Billable lists overwrite the whole set: adding or removing needs the set as it is,
         # and refusing an update that would leave no line item needs the fixed fee and

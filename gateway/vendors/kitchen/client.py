@@ -48,6 +48,11 @@ class KitchenClient:
     def scope(self) -> str:
         return self._upstream.url("")
 
+    def calls_for(self, type_: str, count: int) -> int:
+        # No batch endpoint: one GET per invoice, and per user (a user named without its
+        # role may take two: members, then clients); items live inside their invoice.
+        return count if type_ in ("invoice", "user") else 0
+
     def needs_current(self, patch: InvoicePatch) -> bool:
         return False  # Kitchen's lists are plain replacements of what the caller sends
 

@@ -188,7 +188,6 @@ def _check_precision(values: Mapping[str, Any]) -> None:
     currency is unknown, and two places (the vendor's own examples) are the limit [guess]."""
     code = values.get("currency")
     places = minor_units(code) if isinstance(code, str) else 2
-    step = Decimal(1).scaleb(-places)
     problems = ProblemCollector()
     amounts: list[tuple[tuple[str, ...], Decimal]] = [
         (("input", "lineItems", str(i), "unitPrice"), item.unit_price)
@@ -201,7 +200,10 @@ def _check_precision(values: Mapping[str, Any]) -> None:
         if discount.type is DiscountType.FIXED
     ]
     for path, amount in amounts:
-        if amount.is_finite() and amount != amount.quantize(step):
+        # Places from the exponent, not by quantizing: quantizing 1e30 to cents needs more
+        # digits than the decimal context holds and raises.
+        exponent = amount.normalize().as_tuple().exponent
+        if amount.is_finite() and isinstance(exponent, int) and -exponent > places:
             problems.invalid(path, f"has more than {places} decimal places for this currency")
     problems.raise_if_any()
 
