@@ -6,22 +6,13 @@ import logging
 from collections.abc import Callable
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.request_id import current_request_id
+from gateway.schema.documents import CheckedDocuments, DocumentCache
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
@@ -31,8 +22,10 @@ from gateway.settings import Limits
 log = logging.getLogger("gateway")
 
 INTERNAL_MESSAGE = "Internal error"
-# Distinct operation texts whose parse and validation are remembered (LRU, per process).
+# Distinct operation texts whose parse and validation are remembered (LRU, per schema),
+# and the most characters of text they may hold together (gateway/schema/documents.py).
 DOCUMENT_CACHE_SIZE = 1024
+DOCUMENT_CACHE_CHARS = 500_000  # ~30 MB of parsed documents at most
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -59,6 +52,8 @@ class _MaskWithRequestId(MaskErrors):
 
 
 class GatewaySchema(strawberry.Schema):
+    documents: DocumentCache  # parsed and checked operations (set by build_schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -87,24 +82,16 @@ def build_schema(
     if observer is not None:
         # First, so it leaves last and sees the errors as the caller will (masked).
         extensions.append(lambda: ObserveOperation(observer))
-    # The limit rules are classes made once here: strawberry's limiters make a new class per
-    # instance, so per-request instances would give every request new validation rules and
-    # the validation cache would never hit. Parsing and validating the same operation again
-    # was ~45% of a request's CPU (tests/benchmarks profile).
-    rules: list[type[ASTValidationRule]] = [
-        depth_rule(limits.max_depth, None, None),
-        aliases_rule(limits.max_aliases),
-    ]
+    # Parse, the document limits and validation, once per distinct operation text: doing
+    # them again was ~45% of a request's CPU (tests/benchmarks profile).
+    documents = DocumentCache(limits, size=DOCUMENT_CACHE_SIZE, text_chars=DOCUMENT_CACHE_CHARS)
     extensions += [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: CheckedDocuments(documents),
         lambda: _MaskWithRequestId(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[KantataInvoice, KitchenInvoice],
@@ -114,6 +101,8 @@ def build_schema(
         ),
         extensions=extensions,
     )
+    schema.documents = documents
+    return schema
 
 
 def export_schema() -> str:
