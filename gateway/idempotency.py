@@ -1,14 +1,25 @@
-"""`Idempotency-Key` on GraphQL POSTs: a retried request gets the first answer again.
+"""`Idempotency-Key` on GraphQL POSTs: a retried mutation gets the first answer again.
 
+- Only mutations are kept. A request with no mutation in it (a query, a document that does
+  not parse, a persisted-query hash the gateway does not know) just runs, as without the
+  header: there is nothing to protect, and nothing of it is stored.
 - The same key with the same operation and variables within the TTL (24 h) replays the
   first answer without calling a vendor (`Idempotent-Replayed: true`).
 - The same key with a different body is refused (422, IDEMPOTENCY_KEY_REUSED).
-- A duplicate that arrives while the first is still running waits for it.
+- A duplicate that arrives while the first is still running waits for it, at most `wait`
+  seconds (the upstream timeout), then is answered 409 IDEMPOTENCY_KEY_IN_FLIGHT with
+  `Retry-After`; a duplicate whose caller goes away stops waiting.
 - Keys are scoped to the caller (its API key and vendor credential headers, hashed), so
   one caller can never replay another's answer.
-- An answer that is not a 2xx, or that reports a transient failure (the vendor was
-  unavailable, too slow, or rate limiting), is not kept: a retry runs again. The vendors'
-  PUTs are idempotent, so running a write twice with the same body is safe.
+- Each answer says whether it was kept: `Idempotent-Stored: true`, or `false` with the
+  reason: `reason=query` (no mutation), `reason=too-large` (over `max_answer_bytes`,
+  GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES), `reason=failed` (not a 2xx, or any operation,
+  each one of a batch, reports a transient failure: the vendor was unavailable, too slow
+  or rate limiting). A retry of an answer not kept runs again; the vendors' PUTs are
+  idempotent, so running a write twice with the same body is safe.
+- The shared store failing (gateway/store_health.py): a mutation with a key is answered
+  503 STORE_UNAVAILABLE (the claim raises StoreUnavailable); a failure while keeping the
+  answer is logged once and the key frees itself within seconds (`RedisStore`).
 
 The store is a small interface; `MemoryStore` serves one process, `RedisStore` several
 replicas (README, "Running several replicas").
@@ -18,25 +29,33 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from redis.asyncio import Redis
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import Disconnected, read_body, replaying
+from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
 
 HEADER = "idempotency-key"
+STORED_HEADER = b"idempotent-stored"
 TTL_SECONDS = 24 * 60 * 60
+WAIT_SECONDS = 30.0
 MAX_KEY_LENGTH = 255
+MAX_ANSWER_BYTES = 1_000_000
+# What the in-process store keeps at most, answers and headers counted.
+MEMORY_BYTES = 50_000_000
 # Headers that say who the caller is; an answer is only ever replayed to the same caller.
 _CALLER_HEADERS = ("authorization", "x-kantata-token", "x-kitchen-token", "x-kitchen-workspace")
 # Headers of the first answer that are not replayed (they describe that one exchange).
@@ -49,14 +68,9 @@ class StoredResponse:
     headers: list[tuple[bytes, bytes]]
     body: bytes
 
-
-@dataclass
-class _Entry:
-    fingerprint: str
-    expires: float
-    done: asyncio.Future[StoredResponse | None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
 
 
 @dataclass
@@ -74,52 +88,88 @@ class Mismatch:
     pass
 
 
+@dataclass
+class InFlight:
+    """The first request with the key was still running when the wait ended."""
+
+
+Claim = Run | Replay | Mismatch | InFlight
+
+
 class IdempotencyStore(Protocol):
-    async def claim(self, key: str, fingerprint: str) -> Run | Replay | Mismatch:
+    async def claim(self, key: str, fingerprint: str, *, wait: float = WAIT_SECONDS) -> Claim:
         """Run: the caller is first and must `finish`. Replay: the first answer. Mismatch:
         the key was used with another request. A duplicate of a request still running
-        waits for it."""
+        waits for it, at most `wait` seconds (then InFlight). StoreUnavailable when the
+        store fails."""
         ...
 
     async def finish(self, key: str, response: StoredResponse | None) -> None:
-        """Keep `response` for the key's TTL, or (None) forget the key so it can run again."""
+        """Keep `response` for the key's TTL, or (None) forget the key so it can run again.
+        Never raises for a store failure."""
         ...
 
 
+@dataclass
+class _Entry:
+    fingerprint: str
+    expires: float
+    size: int = 0
+    done: asyncio.Future[StoredResponse | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class MemoryStore:
+    """This process's keys, each answer for `ttl`, the oldest answers dropped first past
+    `max_entries` or `max_bytes` (a request still running is never dropped)."""
+
     def __init__(
         self,
         ttl: float = TTL_SECONDS,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = MEMORY_BYTES,
     ) -> None:
         self._ttl = ttl
         self._max = max_entries
+        self._max_bytes = max_bytes
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.bytes = 0
 
     def _purge(self) -> None:
-        now = self._clock()
-        for key in [k for k, e in self._entries.items() if e.expires <= now and e.done.done()]:
-            del self._entries[key]
-        while len(self._entries) > self._max:
-            oldest = next(iter(self._entries))
-            if not self._entries[oldest].done.done():
+        """Expired answers, then the oldest while over a bound. Entries are in the order
+        of their claims and share one TTL, so the expired ones are at the front."""
+        now, size, count = self._clock(), self.bytes, len(self._entries)
+        dropped = []
+        for key, entry in self._entries.items():
+            if size <= self._max_bytes and count <= self._max and entry.expires > now:
                 break
-            del self._entries[oldest]
+            if entry.done.done():
+                dropped.append(key)
+                size, count = size - entry.size, count - 1
+        for key in dropped:
+            self.bytes -= self._entries.pop(key).size
 
-    async def claim(self, key: str, fingerprint: str) -> Run | Replay | Mismatch:
-        self._purge()
-        entry = self._entries.get(key)
-        if entry is None:
-            self._entries[key] = _Entry(fingerprint, self._clock() + self._ttl)
-            return Run()
-        if entry.fingerprint != fingerprint:
-            return Mismatch()
-        stored = await asyncio.shield(entry.done)
-        if stored is None:  # the first run failed and was forgotten: this one runs
-            return await self.claim(key, fingerprint)
-        return Replay(stored)
+    async def claim(self, key: str, fingerprint: str, *, wait: float = WAIT_SECONDS) -> Claim:
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            self._purge()
+            entry = self._entries.get(key)
+            if entry is None:
+                self._entries[key] = _Entry(fingerprint, self._clock() + self._ttl)
+                return Run()
+            if entry.fingerprint != fingerprint:
+                return Mismatch()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    stored = await asyncio.shield(entry.done)
+            except TimeoutError:
+                return InFlight()
+            if stored is not None:
+                return Replay(stored)
+            # The first run failed and was forgotten: this one runs.
 
     async def finish(self, key: str, response: StoredResponse | None) -> None:
         entry = self._entries.get(key)
@@ -127,8 +177,12 @@ class MemoryStore:
             return
         if response is None:
             del self._entries[key]
+        else:
+            entry.size = response.size
+            self.bytes += entry.size
         if not entry.done.done():
             entry.done.set_result(response)
+        self._purge()
 
 
 # Compare-and-set on the in-flight marker: only the claimant's own marker is replaced by
@@ -140,6 +194,19 @@ if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1
 """
+# The claimant's marker lives on (KEYS[1], ARGV: token, ttl ms); 0 once it is not its own.
+_RENEW = """
+local current = redis.call('GET', KEYS[1])
+if not current or cjson.decode(current)['token'] ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+
+@dataclass
+class _Claim:
+    token: str
+    fingerprint: str
+    renewal: asyncio.Task[None]
 
 
 class RedisStore:
@@ -147,13 +214,18 @@ class RedisStore:
     (`<namespace>:idem:<sha256>`, the scoped key being already a hash):
 
     - claim: `SET NX` of an in-flight marker `{"state": "running", "fingerprint", "token"}`
-      with a short TTL (`in_flight_ttl`), so a replica that dies mid-run frees the key;
+      with a short TTL (`in_flight_ttl`, 10 s), renewed every third of it while the
+      request runs: a replica that dies mid-run, or loses Redis before it could finish,
+      frees the key within seconds;
     - a duplicate finds the marker and polls every `poll_interval` until it turns into
       the answer (replay), disappears (the first run failed: claim again) or names another
-      fingerprint (mismatch);
+      fingerprint (mismatch), or its `wait` ends (InFlight);
     - finish: the marker becomes `{"state": "done", "fingerprint", "response"}` for `ttl`
       (24 h), or is deleted when the run is not to be kept; both only while the marker is
-      still this claim's own (compare on the token, in one Lua script).
+      still this claim's own (compare on the token, in one Lua script). If Redis fails
+      then, the finish is tried again every half second in the background until the
+      marker would have expired (`in_flight_ttl`): a duplicate gets the answer, or runs
+      again, within a second of Redis answering again, and at worst after in_flight_ttl.
     Values hold the status, headers and body of the GraphQL answer; never a credential.
     """
 
@@ -163,26 +235,34 @@ class RedisStore:
         *,
         namespace: str = "invoice-gateway",
         ttl: float = TTL_SECONDS,
-        in_flight_ttl: float = 300.0,
+        in_flight_ttl: float = 10.0,
         poll_interval: float = 0.05,
+        health: StoreHealth | None = None,
     ) -> None:
         self._client = client
         self._prefix = f"{namespace}:idem:"
         self._ttl_ms = int(ttl * 1000)
-        self._in_flight_ms = int(in_flight_ttl * 1000)
+        self._in_flight_ms = max(1, int(in_flight_ttl * 1000))
         self._poll = poll_interval
-        self._claims: dict[str, tuple[str, str]] = {}  # key -> (token, fingerprint)
+        self._health = health or redis_health()
+        self._claims: dict[str, _Claim] = {}
+        self._later: set[asyncio.Task[None]] = set()  # finishes tried again
 
-    async def claim(self, key: str, fingerprint: str) -> Run | Replay | Mismatch:
-        redis = self._client()
-        name = self._prefix + key
+    async def claim(self, key: str, fingerprint: str, *, wait: float = WAIT_SECONDS) -> Claim:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        redis, name = self._client(), self._prefix + key
         while True:
             token = uuid.uuid4().hex
-            marker = {"state": "running", "fingerprint": fingerprint, "token": token}
-            if await redis.set(name, json.dumps(marker), nx=True, px=self._in_flight_ms):
-                self._claims[key] = (token, fingerprint)
+            marker = json.dumps({"state": "running", "fingerprint": fingerprint, "token": token})
+            if await self._health.run(
+                functools.partial(redis.set, name, marker, nx=True, px=self._in_flight_ms),
+                "claiming an Idempotency-Key",
+            ):
+                renewal = asyncio.create_task(self._renew(name, token))
+                self._claims[key] = _Claim(token, fingerprint, renewal)
                 return Run()
-            raw = await redis.get(name)
+            raw = await self._health.run(lambda: redis.get(name), "reading an Idempotency-Key")
             if raw is None:  # released or expired between the two calls: try again
                 continue
             value: dict[str, Any] = json.loads(raw)
@@ -190,19 +270,56 @@ class RedisStore:
                 return Mismatch()
             if value["state"] == "done":
                 return Replay(_decode(value["response"]))
+            if loop.time() + self._poll > deadline:
+                return InFlight()
             await asyncio.sleep(self._poll)
+
+    async def _renew(self, name: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self._in_flight_ms / 3000)
+            renew = functools.partial(
+                self._client().eval, _RENEW, 1, name, token, self._in_flight_ms
+            )
+            try:
+                mine = await self._health.run(renew, "renewing an Idempotency-Key claim")
+            except StoreUnavailable:
+                continue
+            if not mine:
+                return
 
     async def finish(self, key: str, response: StoredResponse | None) -> None:
         claim = self._claims.pop(key, None)
         if claim is None:
             return
-        token, fingerprint = claim
+        claim.renewal.cancel()
         answer = ""
         if response is not None:
             answer = json.dumps(
-                {"state": "done", "fingerprint": fingerprint, "response": _encode(response)}
+                {"state": "done", "fingerprint": claim.fingerprint, "response": _encode(response)}
             )
-        await self._client().eval(_FINISH, 1, self._prefix + key, token, answer, self._ttl_ms)
+        done = functools.partial(
+            self._client().eval, _FINISH, 1, self._prefix + key, claim.token, answer, self._ttl_ms
+        )
+        if not await self._finish(done):
+            # Tried again in the background until the marker would have expired anyway.
+            later = asyncio.create_task(self._finish_later(done))
+            self._later.add(later)
+            later.add_done_callback(self._later.discard)
+
+    async def _finish(self, done: Callable[[], Awaitable[object]]) -> bool:
+        try:
+            await self._health.run(done, "keeping an Idempotency-Key answer")
+        except StoreUnavailable:
+            return False  # logged once by the health
+        return True
+
+    async def _finish_later(self, done: Callable[[], Awaitable[object]]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._in_flight_ms / 1000
+        while loop.time() < deadline:
+            await asyncio.sleep(min(0.5, self._in_flight_ms / 3000))
+            if await self._finish(done):
+                return
 
 
 def _encode(response: StoredResponse) -> dict[str, Any]:
@@ -221,12 +338,18 @@ def _decode(value: dict[str, Any]) -> StoredResponse:
     )
 
 
-def _problem(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+def _problem(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers
+    )
 
 
 class IdempotencyMiddleware:
-    """Wraps the GraphQL endpoint; only POSTs that carry the header are affected."""
+    """Wraps the GraphQL endpoint; only POSTs that carry the header are affected.
+    `documents` finds a persisted query's document by its hash (to tell whether it is a
+    mutation); `max_tokens` bounds the parse that tells it."""
 
     def __init__(
         self,
@@ -234,11 +357,20 @@ class IdempotencyMiddleware:
         store: IdempotencyStore,
         path: str = "/graphql",
         on_replay: Callable[[], None] | None = None,
+        *,
+        wait: float = WAIT_SECONDS,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        documents: Callable[[str], Awaitable[str | None]] | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.path = path
         self.on_replay = on_replay  # told of each replay (metrics)
+        self.wait = wait
+        self.max_answer_bytes = max_answer_bytes
+        self.documents = documents
+        self.max_tokens = max_tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
@@ -262,8 +394,13 @@ class IdempotencyMiddleware:
             body = await read_body(receive)
         except Disconnected:
             return
+        if not await self._has_mutation(body):
+            await self.app(scope, replaying(body, receive), _stored(send, b"false; reason=query"))
+            return
         scoped = _scoped_key(headers, key)
-        claim = await self.store.claim(scoped, _fingerprint(body, headers.get("accept", "")))
+        claim = await self._claim(scoped, _fingerprint(body, headers.get("accept", "")), receive)
+        if claim is None:
+            return  # the caller went away while waiting
         if isinstance(claim, Mismatch):
             response = _problem(
                 422,
@@ -272,31 +409,122 @@ class IdempotencyMiddleware:
             )
             await response(scope, receive, send)
             return
+        if isinstance(claim, InFlight):
+            response = _problem(
+                409,
+                "IDEMPOTENCY_KEY_IN_FLIGHT",
+                f"a request with this Idempotency-Key has been running for over "
+                f"{self.wait:g} s; retry it later to get its answer",
+                {"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
         if isinstance(claim, Replay):
             if self.on_replay is not None:
                 self.on_replay()
             await _replay(claim.response, send)
             return
+        await self._run(scope, body, receive, send, scoped)
 
-        captured = StoredResponse(status=500, headers=[], body=b"")
-        chunks: list[bytes] = []
+    async def _run(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send, scoped: str
+    ) -> None:
+        """Run the request with the whole answer held back, so its first line can say
+        whether it is kept; send it, then keep it (or free the key)."""
+        messages: list[Message] = []
 
         async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured.status = message["status"]
-                captured.headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            messages.append(message)
 
         kept: StoredResponse | None = None
         try:
             await self.app(scope, replaying(body, receive), capture)
-            captured.body = b"".join(chunks)
-            if 200 <= captured.status < 300 and not _transient(captured.body):
-                kept = captured
+            start = next((m for m in messages if m["type"] == "http.response.start"), None)
+            if start is None:
+                return
+            answer = StoredResponse(
+                status=start["status"],
+                headers=list(start.get("headers", [])),
+                body=b"".join(m.get("body", b"") for m in messages if m is not start),
+            )
+            reason = self._not_kept(answer)
+            kept = answer if reason is None else None
+            start = {**start, "headers": [*answer.headers, (STORED_HEADER, reason or b"true")]}
+            for message in (start, *(m for m in messages if m["type"] != start["type"])):
+                await send(message)
         finally:
             await self.store.finish(scoped, kept)
+
+    def _not_kept(self, answer: StoredResponse) -> bytes | None:
+        if len(answer.body) > self.max_answer_bytes:
+            return b"false; reason=too-large"
+        if not 200 <= answer.status < 300 or _transient(answer.body):
+            return b"false; reason=failed"
+        return None
+
+    async def _claim(self, key: str, fingerprint: str, receive: Receive) -> Claim | None:
+        """The store's claim, or None when the caller goes away first."""
+        claiming = asyncio.ensure_future(self.store.claim(key, fingerprint, wait=self.wait))
+        gone = asyncio.ensure_future(_disconnect(receive))
+        try:
+            await asyncio.wait({claiming, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        went = gone.done() and not gone.cancelled() and gone.exception() is None
+        if claiming.done():
+            claim = claiming.result()
+            if went and isinstance(claim, Run):
+                await self.store.finish(key, None)
+                return None
+            return claim
+        claiming.cancel()
+        return None
+
+    async def _has_mutation(self, body: bytes) -> bool:
+        """Whether any operation of the request is a mutation. A body that is not JSON
+        (or nests past Python's recursion limit) is none: the view answers it 400."""
+        try:
+            request = json.loads(body)
+        except (ValueError, RecursionError):
+            return False
+        for operation in request if isinstance(request, list) else [request]:
+            if not isinstance(operation, dict):
+                continue
+            query = operation.get("query")
+            sha = _persisted_hash(operation)
+            if query is None and isinstance(sha, str) and self.documents is not None:
+                query = await self.documents(sha)
+            name = operation.get("operationName")
+            if isinstance(query, str) and _is_mutation(
+                query, name if isinstance(name, str) else None, self.max_tokens
+            ):
+                return True
+        return False
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _is_mutation(query: str, operation_name: str | None, max_tokens: int | None) -> bool:
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION
+
+
+def _stored(send: Send, value: bytes) -> Send:
+    """`send` with `Idempotent-Stored: <value>` on the answer."""
+
+    async def with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (STORED_HEADER, value)]}
+        await send(message)
+
+    return with_header
 
 
 # PERSISTED_QUERY_NOT_FOUND too: the client sends the same request again with its query.
@@ -310,19 +538,31 @@ _TRANSIENT = {
 
 
 def _transient(body: bytes) -> bool:
-    """Whether a GraphQL answer reports a failure that a retry may not meet again."""
+    """Whether a GraphQL answer (each answer of a batch) reports a failure that a retry
+    may not meet again."""
     try:
         answer = json.loads(body)
     except ValueError:
         return True
+    answers = answer if isinstance(answer, list) else [answer]
+    return any(_codes(one) & _TRANSIENT for one in answers)
+
+
+def _codes(answer: object) -> set[str]:
+    """The error codes of one GraphQL answer: its errors' and its payloads' userErrors'."""
+    if not isinstance(answer, dict):
+        return set()
     codes: set[str] = set()
-    for error in answer.get("errors") or [] if isinstance(answer, dict) else []:
-        codes.add(str((error.get("extensions") or {}).get("code")))
-    data = answer.get("data") if isinstance(answer, dict) else None
-    for payload in (data or {}).values() if isinstance(data, dict) else []:
+    for error in answer.get("errors") or []:
+        if isinstance(error, dict):
+            codes.add(str((error.get("extensions") or {}).get("code")))
+    data = answer.get("data")
+    for payload in data.values() if isinstance(data, dict) else []:
         if isinstance(payload, dict):
-            codes.update(str(e.get("code")) for e in payload.get("userErrors") or [])
-    return bool(codes & _TRANSIENT)
+            for error in payload.get("userErrors") or []:
+                if isinstance(error, dict):
+                    codes.add(str(error.get("code")))
+    return codes
 
 
 def _scoped_key(headers: Headers, key: str) -> str:

@@ -13,24 +13,23 @@ the first wrote. Writers outside the gateway still race (README, "Nothing lost")
   died holding it), polled while another holds it, released only by its own token (one
   Lua script). The process's own lock is taken first, so a replica's writers queue in
   memory and only one of them polls Redis. If Redis fails, the process lock alone
-  serialises this replica's writers, and a warning is logged.
+  serialises this replica's writers; the outage is logged once, when it starts, and once
+  when it ends (gateway/store_health.py), not per lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from gateway.errors import ErrorCode, GatewayError
+from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
 
 if TYPE_CHECKING:  # redis is loaded by the stores that use it (it probes for OpenTelemetry)
     from redis.asyncio import Redis
-
-log = logging.getLogger("gateway.locks")
 
 
 def busy(wait: float) -> GatewayError:
@@ -90,11 +89,13 @@ class RedisLocks:
         namespace: str = "invoice-gateway",
         poll_interval: float = 0.02,
         poll_max: float = 0.2,
+        health: StoreHealth | None = None,
     ) -> None:
         self._client = client
         self._prefix = f"{namespace}:lock:"
         self._poll = poll_interval
         self._poll_max = poll_max
+        self._health = health or redis_health()
         self._local = MemoryLocks()
 
     @contextlib.asynccontextmanager
@@ -111,33 +112,27 @@ class RedisLocks:
 
     async def _acquire(self, key: str, deadline: float, wait: float, ttl: float) -> str | None:
         """This replica's token once the shared lock is ours; None when Redis failed."""
-        from redis.exceptions import RedisError
-
         loop = asyncio.get_running_loop()
+        redis, name = self._client(), self._prefix + key
         token = uuid.uuid4().hex
         delay = self._poll
         try:
-            while not await self._client().set(
-                self._prefix + key, token, nx=True, px=max(1, int(ttl * 1000))
+            while not await self._health.run(
+                lambda: redis.set(name, token, nx=True, px=max(1, int(ttl * 1000))),
+                "locking an invoice",
             ):
                 if loop.time() + delay > deadline:
                     raise busy(wait)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._poll_max)
-        except RedisError as exc:
-            log.warning(
-                "Redis failed while locking an invoice (%s); this replica's own lock alone "
-                "serialises its writers",
-                type(exc).__name__,
-            )
-            return None
+        except StoreUnavailable:
+            return None  # this replica's own lock alone serialises its writers
         return token
 
     async def _release(self, key: str, token: str) -> None:
-        from redis.exceptions import RedisError
-
-        try:
-            await self._client().eval(_RELEASE, 1, self._prefix + key, token)
-        except RedisError as exc:
-            # The TTL frees it; the next writer waits at most that long.
-            log.warning("Redis failed while unlocking an invoice (%s)", type(exc).__name__)
+        redis, name = self._client(), self._prefix + key
+        with contextlib.suppress(StoreUnavailable):  # the TTL frees it
+            await self._health.run(
+                lambda: redis.eval(_RELEASE, 1, name, token),
+                "unlocking an invoice",
+            )

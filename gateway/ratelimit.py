@@ -1,8 +1,9 @@
 """Requests per minute per caller on /graphql (`GATEWAY_RATE_LIMIT`; 0 turns it off).
 
 The caller is its API key (hashed) when keys are configured, else the client's IP address
-(as uvicorn reports it: behind a proxy, run uvicorn with `--forwarded-allow-ips` so it is
-the real client's). Only requests that run GraphQL count (a POST, or a GET with a
+(as uvicorn reports it: behind a proxy, list the proxy's address in
+`GATEWAY_TRUSTED_PROXIES` so it is the real client's, from `X-Forwarded-For`; nobody
+else's `X-Forwarded-For` is believed). Only requests that run GraphQL count (a POST, or a GET with a
 `query` or `extensions`); the GraphiQL page and CORS preflights do not.
 
 The window slides: GCRA (the generic cell rate algorithm, a token bucket holding N). A
@@ -12,26 +13,24 @@ the count starts again from zero (over any T seconds at most N + N*T/60 pass). S
 one number per caller (the "theoretical arrival time"), kept in this process or in Redis
 (one atomic script, so the limit holds across replicas). Over the limit: 429 with
 `Retry-After` (whole seconds until one request is allowed again) and
-`{"errors": [{"message", "extensions": {"code": "RATE_LIMITED"}}]}`.
+`{"errors": [{"message", "extensions": {"code": "RATE_LIMITED"}}]}`. If Redis fails,
+requests pass: the outage is logged once, when it starts (gateway/store_health.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http_errors import error_response
-
-log = logging.getLogger("gateway")
+from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
 
 PERIOD = 60.0
 
@@ -92,15 +91,19 @@ class RedisRateLimiter:
         *,
         namespace: str = "invoice-gateway",
         clock: Callable[[], float] = time.time,
+        health: StoreHealth | None = None,
     ) -> None:
         self._client = client
         self._interval = PERIOD / per_minute if per_minute else 0.0
         self._prefix = f"{namespace}:rate:"
         self._clock = clock
+        self._health = health or redis_health()
 
     async def hit(self, caller: str) -> float:
-        wait = await self._client().eval(
-            _GCRA, 1, self._prefix + caller, repr(self._clock()), repr(self._interval), PERIOD
+        redis, name, now = self._client(), self._prefix + caller, repr(self._clock())
+        wait = await self._health.run(
+            lambda: redis.eval(_GCRA, 1, name, now, repr(self._interval), PERIOD),
+            "counting a request for the rate limit",
         )
         return float(wait)
 
@@ -116,8 +119,9 @@ def caller_of(scope: Scope, by_api_key: bool) -> str:
 
 class RateLimitMiddleware:
     """In the guard chain right after the API key check, so only known callers (or, with
-    no keys, every client) are counted. If the shared store fails, requests pass (logged):
-    the limit protects the vendors, it must not take the gateway down with Redis."""
+    no keys, every client) are counted. If the shared store fails, requests pass (its
+    health logs the outage once): the limit protects the vendors, it must not take the
+    gateway down with Redis."""
 
     def __init__(
         self,
@@ -138,8 +142,7 @@ class RateLimitMiddleware:
             return
         try:
             wait = await self.limiter.hit(caller_of(scope, self.by_api_key))
-        except (RedisError, OSError) as exc:
-            log.warning("rate limit not applied: the store failed (%s)", type(exc).__name__)
+        except StoreUnavailable:
             wait = 0.0
         if wait > 0:
             response = error_response(

@@ -2,10 +2,11 @@
 answers, persisted queries, rate-limit counters and the per-invoice write locks.
 
 Without `GATEWAY_REDIS_URL` each lives in this process (`MemoryStore`,
-`MemoryQueryStore`, `MemoryRateLimiter`): right for one process, wrong for several (each
-replica would replay, register and count on its own). With it, all three live in Redis
-under the `invoice-gateway:` namespace, through one client per app that the lifespan
-opens and closes (`RedisConnection`).
+`MemoryQueryStore`, `MemoryRateLimiter`, `MemoryLocks`): right for one process, wrong for
+several (each replica would replay, register and count on its own). With it, all four
+live in Redis under the `invoice-gateway:` namespace, every key with a TTL, through one
+client per app that the lifespan opens and closes (`RedisConnection`), and one
+`StoreHealth` that knows for all of them whether Redis answers (gateway/store_health.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.locks import InvoiceLocks, MemoryLocks, RedisLocks
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gateway.settings import Settings
+from gateway.store_health import StoreHealth, redis_health
 
 NAMESPACE = "invoice-gateway"
 
@@ -30,6 +32,7 @@ class RedisConnection:
     def __init__(self, url: str) -> None:
         self._url = url
         self._client: Redis | None = None
+        self.health: StoreHealth = redis_health()
 
     @property
     def client(self) -> Redis:
@@ -61,15 +64,29 @@ class Stores:
 def stores_for(settings: Settings) -> Stores:
     """In this process, or in Redis when `settings.redis_url` is set."""
     per_minute = settings.rate_limit_per_minute
+    limits = settings.limits
     if settings.redis_url is None:
         return Stores(
-            MemoryStore(), MemoryQueryStore(), MemoryRateLimiter(per_minute), None, MemoryLocks()
+            idempotency=MemoryStore(),
+            queries=MemoryQueryStore(limits.apq_cache_bytes, limits.apq_ttl_seconds),
+            rate_limiter=MemoryRateLimiter(per_minute),
+            redis=None,
+            locks=MemoryLocks(),
         )
     redis = RedisConnection(settings.redis_url)
+    health = redis.health
     return Stores(
-        idempotency=RedisStore(lambda: redis.client, namespace=NAMESPACE),
-        queries=RedisQueryStore(lambda: redis.client, namespace=NAMESPACE),
-        rate_limiter=RedisRateLimiter(lambda: redis.client, per_minute, namespace=NAMESPACE),
+        idempotency=RedisStore(lambda: redis.client, namespace=NAMESPACE, health=health),
+        queries=RedisQueryStore(
+            lambda: redis.client,
+            namespace=NAMESPACE,
+            ttl=limits.apq_ttl_seconds,
+            max_bytes=limits.apq_cache_bytes,
+            health=health,
+        ),
+        rate_limiter=RedisRateLimiter(
+            lambda: redis.client, per_minute, namespace=NAMESPACE, health=health
+        ),
         redis=redis,
-        locks=RedisLocks(lambda: redis.client, namespace=NAMESPACE),
+        locks=RedisLocks(lambda: redis.client, namespace=NAMESPACE, health=health),
     )

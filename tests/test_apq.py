@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError
+from gateway.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError, validates
+from gateway.schema import build_schema
 from gateway.settings import Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
@@ -144,3 +145,93 @@ def persisted_only_gateway() -> Iterator[str]:
 def test_persisted_only_refuses_a_plain_query_on_the_wire(persisted_only_gateway: str) -> None:
     response = httpx.post(f"{persisted_only_gateway}/graphql", json={"query": READ})
     assert (response.status_code, codes(response)) == (200, ["PERSISTED_QUERY_ONLY"])
+
+
+# --- what is stored, and for how long ---------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def registering(query: str) -> dict[str, Any]:
+    return {"query": query, "extensions": persisted(sha(query))}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "garbage {{{",  # does not parse
+        "{ noSuchField }",  # parses, does not validate
+        "{ " + "a: __typename " * 40 + "}",  # over the schema's alias limit
+    ],
+)
+async def test_a_document_that_does_not_validate_runs_unstored(document: str) -> None:
+    apq = PersistedQueries(MemoryQueryStore(), check=validates(build_schema()))
+    assert await apq.resolve(registering(document)) == registering(document)
+    assert await apq.store.get(sha(document)) is None
+
+
+async def test_without_a_schema_a_document_that_does_not_parse_is_not_stored() -> None:
+    apq = PersistedQueries(MemoryQueryStore())
+    await apq.resolve(registering("garbage {{{"))
+    await apq.resolve(registering(READ))
+    assert await apq.store.get(sha("garbage {{{")) is None
+    assert await apq.store.get(sha(READ)) == READ
+
+
+async def test_a_document_over_the_size_limit_is_refused() -> None:
+    apq = PersistedQueries(MemoryQueryStore(), max_bytes=100)
+    query = "{ __typename }\n#" + "é" * 50  # 100 characters, 150 bytes
+    with pytest.raises(PersistedQueryError) as refused:
+        await apq.resolve(registering(query))
+    assert refused.value.code == "PERSISTED_QUERY_TOO_LARGE"
+    assert await apq.store.get(sha(query)) is None
+
+
+async def test_a_hash_that_is_not_a_sha256_is_refused() -> None:
+    with pytest.raises(PersistedQueryError) as refused:
+        await PersistedQueries(MemoryQueryStore()).resolve({"extensions": persisted("x" * 1000)})
+    assert refused.value.code == "PROVIDED_SHA_DOESNT_MATCH"
+
+
+async def test_the_memory_store_keeps_the_most_recently_used_within_its_bytes() -> None:
+    store = MemoryQueryStore(max_bytes=100_000)
+    documents = {f"{n:064x}": f"{{ __typename }} # {n} " + "x" * 10_000 for n in range(30)}
+    for digest, document in documents.items():
+        await store.put(digest, document)
+        assert await store.get(f"{0:064x}") is not None  # used: stays
+        assert store.bytes <= 100_000
+    assert await store.get(f"{1:064x}") is None  # the least recently used went
+    assert await store.get(f"{29:064x}") is not None
+    # Text outside ASCII counts what Python holds for it, not its UTF-8 length.
+    wide = MemoryQueryStore(max_bytes=100_000)
+    for n in range(30):
+        await wide.put(f"{n:064x}", "{ __typename } # 🙂" + "x" * 10_000)
+    assert wide.bytes <= 100_000
+    assert sum([await wide.get(f"{n:064x}") is not None for n in range(30)]) <= 2
+
+
+async def test_stored_documents_expire_unless_persisted_only_mode_uses_them() -> None:
+    clock = Clock()
+    store = MemoryQueryStore(ttl=60, clock=clock)
+    await store.put(sha(READ), READ)
+    await store.put(sha("{ __typename }"), "{ __typename }")
+    only = PersistedQueries(store, persisted_only=True)
+    for _ in range(3):  # used every 40 s for 120 s
+        clock.now += 40
+        assert (await only.resolve({"extensions": persisted(sha(READ))}))["query"] == READ
+    assert await store.get(sha(READ)) == READ
+    assert await store.get(sha("{ __typename }")) is None  # unused: expired
+
+
+def test_an_invalid_document_is_answered_and_not_stored_on_the_wire(gw: Gateway) -> None:
+    query = "{ noSuchField } # on-the-wire"
+    answered = gw.http.post("/graphql", json=registering(query))
+    assert "noSuchField" in answered.json()["errors"][0]["message"]
+    again = gw.http.post("/graphql", json={"extensions": persisted(sha(query))})
+    assert codes(again) == ["PERSISTED_QUERY_NOT_FOUND"]

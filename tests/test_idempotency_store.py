@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from gateway.idempotency import MemoryStore, Mismatch, Replay, Run, StoredResponse
+from gateway.idempotency import InFlight, MemoryStore, Mismatch, Replay, Run, StoredResponse
 
 ANSWER = StoredResponse(status=200, headers=[(b"content-type", b"application/json")], body=b"{}")
 
@@ -62,3 +63,33 @@ async def test_the_store_stays_bounded() -> None:
         await store.finish(key, ANSWER)
     assert isinstance(await store.claim("a", "f"), Run)  # the oldest were dropped
     assert isinstance(await store.claim("e", "f"), Replay)
+
+
+async def test_a_duplicate_waits_at_most_its_deadline() -> None:
+    store = MemoryStore()
+    assert isinstance(await store.claim("k", "f"), Run)
+    started = time.monotonic()
+    assert isinstance(await store.claim("k", "f", wait=0.1), InFlight)
+    assert time.monotonic() - started < 1
+    await store.finish("k", ANSWER)
+    assert isinstance(await store.claim("k", "f", wait=0.1), Replay)
+
+
+async def test_the_store_stays_within_its_bytes() -> None:
+    store = MemoryStore(max_bytes=10_000)
+    big = StoredResponse(status=200, headers=[], body=b"x" * 3_000)
+    for key in "abcde":
+        await store.claim(key, "f")
+        await store.finish(key, big)
+        assert store.bytes <= 10_000
+    assert isinstance(await store.claim("a", "f"), Run)  # the oldest were dropped
+    assert isinstance(await store.claim("e", "f"), Replay)
+
+
+async def test_a_running_request_is_never_dropped_to_make_room() -> None:
+    store = MemoryStore(max_entries=1)
+    assert isinstance(await store.claim("running", "f"), Run)
+    for key in "abc":
+        await store.claim(key, "f")
+        await store.finish(key, ANSWER)
+    assert isinstance(await store.claim("running", "f", wait=0.05), InFlight)
