@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from gateway.apq import PersistedQueries
+from gateway.apq import PersistedQueries, validates
 from gateway.context import Context
 from gateway.credentials import credentials_for
 from gateway.domain import Vendor, VendorClient
@@ -27,6 +27,7 @@ from gateway.readiness import Readiness
 from gateway.schema import build_schema
 from gateway.security import guard
 from gateway.settings import Settings
+from gateway.store_health import StoreUnavailableMiddleware
 from gateway.stores import stores_for
 from gateway.tracing import make_tracing
 from gateway.vendors.breaker import Breakers
@@ -98,15 +99,33 @@ def create_app(
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
     # Redis when configured, through one client the lifespan opens and closes.
     stores = stores_for(settings)
-    persisted = PersistedQueries(stores.queries, persisted_only=settings.persisted_queries_only)
-    view = GatewayGraphQL(schema, make_context=make_context, persisted_queries=persisted)
-    # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
-    # checks are remembered, and a replay carries the new request's ID.
-    graphql = guard(
-        IdempotencyMiddleware(view, stores.idempotency, on_replay=observer.replayed),
-        settings,
-        stores.rate_limiter,
+    # Persisted documents are stored only when they pass the schema's own checks.
+    persisted = PersistedQueries(
+        stores.queries,
+        persisted_only=settings.persisted_queries_only,
+        max_bytes=settings.limits.apq_max_bytes,
+        check=validates(schema),
     )
+    view = GatewayGraphQL(
+        schema,
+        make_context=make_context,
+        persisted_queries=persisted,
+        max_variables_bytes=settings.limits.max_variables_bytes,
+    )
+    # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
+    # checks are remembered, and a replay carries the new request's ID. A duplicate waits
+    # for the first at most the upstream timeout. A request that needs the shared store
+    # while it is down is answered 503 STORE_UNAVAILABLE.
+    idempotency = IdempotencyMiddleware(
+        view,
+        stores.idempotency,
+        on_replay=observer.replayed,
+        wait=settings.upstream_timeout,
+        max_answer_bytes=settings.limits.idempotency_max_answer_bytes,
+        documents=stores.queries.get,
+        max_tokens=settings.limits.max_tokens,
+    )
+    graphql = guard(StoreUnavailableMiddleware(idempotency), settings, stores.rate_limiter)
     readiness = Readiness(settings, stores.redis.ping if stores.redis else None)
 
     async def healthz(request: Request) -> Response:
@@ -150,7 +169,9 @@ def create_app(
         http.update(http_clients(settings))
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
-            yield
+            # /readyz answers from checks this task keeps fresh (gateway/readiness.py).
+            async with readiness.running():
+                yield
         finally:
             for client in http.values():
                 await client.aclose()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from gateway.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 
@@ -42,10 +47,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="use the built-in vendor emulators (default: on when no vendor token is set)",
     )
+    serve.add_argument(
+        "--sandbox-public",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=SANDBOX_PUBLIC_HELP,
+    )
 
     sandbox = commands.add_parser("sandbox", help="run the vendor emulators alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8100)
+    sandbox.add_argument(
+        "--sandbox-public",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=SANDBOX_PUBLIC_HELP,
+    )
 
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
 
@@ -70,9 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(export_schema())
         return 0
 
-    import uvicorn
-
+    from gateway.exposure import (
+        SandboxForThisHost,
+        anonymous_refusal,
+        anonymous_warning,
+        is_loopback,
+    )
     from gateway.logs import configure_logging
+
+    # Beyond loopback, the sandbox (and its fault injection, reset) answers this host only.
+    public = args.sandbox_public
+    if public is None:
+        public = is_loopback(args.host)
 
     if args.command == "sandbox":
         configure_logging("text")
@@ -82,12 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.sandbox import create_sandbox_app
 
         try:
-            quirks = Settings.from_env(os.environ).sandbox_quirks
-            app = Starlette(routes=[Mount("/sandbox", app=create_sandbox_app(quirks))])
+            settings = Settings.from_env(os.environ)
+            app: ASGIApp = Starlette(
+                routes=[Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks))]
+            )
         except (SettingsError, ValueError) as exc:
             parser.error(str(exc))
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None)
-        return 0
+        if not public:
+            app = SandboxForThisHost(app)
+        return _run(parser, app, args.host, args.port, settings)
 
     try:
         settings = Settings.from_env(os.environ)
@@ -95,9 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.sandbox is not None:
         settings = dataclasses.replace(settings, sandbox=args.sandbox)
+    refusal = anonymous_refusal(settings, args.host, args.port)
+    if refusal is not None:
+        sys.stderr.write(f"invoice-gateway serve: {refusal}\n")
+        return 2
     # The one place logging is configured (gateway/logs.py); uvicorn's loggers go through
     # the same handler (log_config=None: uvicorn configures nothing of its own).
     configure_logging(settings.log_format)
+    warning = anonymous_warning(settings, args.host, args.port)
+    if warning is not None:
+        logging.getLogger("gateway").warning(warning)
 
     if args.workers > 1:
         return _serve_workers(parser, settings, args.host, args.port, args.workers)
@@ -105,8 +141,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.app import create_app
 
     app = create_app(settings, sandbox_origin=_origin(args.host, args.port))
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
-    return 0
+    if settings.sandbox_enabled and not public:
+        app = SandboxForThisHost(app)
+    return _run(parser, app, args.host, args.port, settings)
+
+
+SANDBOX_PUBLIC_HELP = (
+    "let callers on other hosts reach the sandbox (/sandbox/: the emulators and their "
+    "control surface: fault injection, reset, the request log); default: only when "
+    "listening on a loopback address, where there are none"
+)
+
+
+def _run(
+    parser: argparse.ArgumentParser,
+    app: object,
+    host: str,
+    port: int,
+    settings: Settings,
+    **options: Any,
+) -> int:
+    """uvicorn with the gateway's connection limits (gateway/serving.py)."""
+    from gateway import serving
+
+    try:
+        return serving.run(app, host=host, port=port, server=settings.server, **options)
+    except SettingsError as exc:
+        parser.error(str(exc))
 
 
 WORKERS_WITH_SANDBOX = (
@@ -121,10 +182,6 @@ def _serve_workers(
     parser: argparse.ArgumentParser, settings: Settings, host: str, port: int, workers: int
 ) -> int:
     """uvicorn's worker processes; each builds its app from the environment (`worker_app`)."""
-    import logging
-
-    import uvicorn
-
     if settings.sandbox_enabled:
         parser.error(WORKERS_WITH_SANDBOX)
     if settings.redis_url is None:
@@ -134,15 +191,9 @@ def _serve_workers(
             workers,
         )
     os.environ["GATEWAY_SANDBOX"] = "false"  # what --no-sandbox said, for the workers
-    uvicorn.run(
-        "gateway.cli:worker_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
+    return _run(
+        parser, "gateway.cli:worker_app", host, port, settings, factory=True, workers=workers
     )
-    return 0
 
 
 def worker_app() -> object:

@@ -36,6 +36,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway import request_json
 from gateway.apq import PersistedQueries, PersistedQueryError
 from gateway.context import Context
 from gateway.http_errors import error_response
@@ -149,11 +150,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         *args: object,
         make_context: Callable[[Request], Context],
         persisted_queries: PersistedQueries | None = None,
+        max_variables_bytes: int | None = None,
         **kwargs: object,
     ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._make_context = make_context
         self._persisted_queries = persisted_queries
+        self._max_variables_bytes = max_variables_bytes
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -181,10 +184,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         an operation (an object) or a batch of them, each with a string `query`, and
         `operationName`, `variables` and `extensions` of the right type or null."""
         if request.method == "GET":
+            self._check_variables_size(len(request.query_params.get("variables", "")), None)
             params = self._from_query_params(request.query_params)
             return self._operation(await self._persisted(params))
         _check_content_type(request.content_type)
-        data = self.parse_json(await request.get_body())
+        body = await request.get_body()
+        data = self.parse_json(body)
+        self._check_variables_size(len(body), data)
         if isinstance(data, dict):
             return self._operation(await self._persisted(data))
         if isinstance(data, list) and data and all(isinstance(op, dict) for op in data):
@@ -197,6 +203,31 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 )
             return [self._operation(await self._persisted(op)) for op in data]
         raise _bad_request("The body must be a JSON object, or a non-empty array of them")
+
+    def _check_variables_size(self, size: int, data: Any) -> None:
+        """413 LIMIT_EXCEEDED for variables over `Limits.max_variables_bytes`: `size` is
+        the raw text's, or the body's when `data` is the parsed body (whose variables are
+        measured, as compact JSON, only when the body alone could be over the limit)."""
+        limit = self._max_variables_bytes
+        if limit is None or size <= limit:
+            return
+        if data is not None:
+            operations = data if isinstance(data, list) else [data]
+            sizes = [
+                _json_size(op["variables"])
+                for op in operations
+                if isinstance(op, dict) and isinstance(op.get("variables"), dict)
+            ]
+            size = max(sizes, default=0)
+            if size <= limit:
+                return
+        raise _Refusal(
+            413,
+            f"The variables are {size:,} bytes; the limit is {limit:,} "
+            "(GATEWAY_MAX_VARIABLES_BYTES): send fewer or smaller values, or split the work "
+            "across requests",
+            code="LIMIT_EXCEEDED",
+        )
 
     async def _persisted(self, data: dict[str, Any]) -> dict[str, Any]:
         """Automatic persisted queries (gateway/apq.py): the document filled in from its
@@ -212,15 +243,20 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         # orjson writes the same compact JSON several times faster than the standard
         # library: ~5% of the CPU of a page of 50 invoices went to json.dumps. Requests stay
-        # with strawberry's json.loads, which keeps an integer of any size exact (orjson
+        # with json.loads (`decode_json`), which keeps an integer of any size exact (orjson
         # would make a float of one past 64 bits, and a money amount with it).
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> Any:
+        """Strict and bounded (gateway/request_json.py): too deep, a huge integer, not
+        UTF-8, NaN or a lone surrogate is MalformedJson, never an error of our own."""
+        return request_json.loads(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
             return self.decode_json(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _bad_request("The body is not valid JSON") from exc
+        except request_json.MalformedJson as exc:
+            raise _bad_request(f"The body is not valid JSON: {exc}") from exc
 
     def _from_query_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """GET parameters: `variables` and `extensions` are JSON text, and an empty
@@ -233,8 +269,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if name in ("variables", "extensions"):
                 try:
                     value = self.decode_json(value)
-                except json.JSONDecodeError as exc:
-                    raise _bad_request(f"The `{name}` parameter is not valid JSON") from exc
+                except request_json.MalformedJson as exc:
+                    raise _bad_request(f"The `{name}` parameter is not valid JSON: {exc}") from exc
             data[name] = value
         return data
 
@@ -364,6 +400,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         finally:
             _media_type.reset(token)
         await response(scope, receive, send)
+
+
+def _json_size(value: Any) -> int:
+    # The standard library's writer: orjson refuses an integer past 64 bits, which a
+    # caller's variables may hold.
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _check_content_type(content_type: str | None) -> None:

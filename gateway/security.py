@@ -63,7 +63,9 @@ ALLOWED_HEADERS = (
     "Apollo-Require-Preflight",
     "X-Apollo-Operation-Name",
 )
-EXPOSED_HEADERS = ("X-Request-Id",)
+# What a browser's script may read of an answer: the request ID to quote, whether an
+# Idempotency-Key answer was kept or replayed, and how long to wait after a 429 or 503.
+EXPOSED_HEADERS = ("X-Request-Id", "Idempotent-Stored", "Idempotent-Replayed", "Retry-After")
 
 CSRF_MESSAGE = (
     "This request has been blocked as a possible cross-site request forgery: send it with a "

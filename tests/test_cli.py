@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -10,7 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 
+from gateway import serving
+from gateway.settings import Server, SettingsError
 from tests.server import free_port
 
 CREDENTIAL_VARIABLES = {"KANTATA_TOKEN", "KITCHEN_TOKEN", "KITCHEN_WORKSPACE", "GATEWAY_SANDBOX"}
@@ -23,9 +27,9 @@ class Running:
 
 
 @contextmanager
-def running(*args: str) -> Iterator[Running]:
+def running(*args: str, env: dict[str, str] | None = None) -> Iterator[Running]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES} | (env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", *args, "--port", str(port)],
         env=env,
@@ -79,3 +83,128 @@ def test_the_sandbox_command_serves_the_emulators_alone() -> None:
         )
         assert response.json()["results"] == [{"key": "invoices", "id": "101"}]
         assert httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}).status_code == 404
+
+
+# --- how the gateway is served (gateway/serving.py) -------------------------------------
+
+
+def test_uvicorn_gets_every_server_setting() -> None:
+    server = Server(limit_concurrency=7, timeout_keep_alive=2.5, header_timeout=1.5)
+    config = serving.config(object(), host="127.0.0.1", port=1, server=server)
+    assert config.http is serving.GatewayHttpProtocol
+    assert config.limit_concurrency == 7
+    assert config.timeout_keep_alive == 2.5
+    assert config.header_timeout == 1.5
+    assert config.log_config is None
+
+
+def test_no_proxy_is_trusted_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # uvicorn's own default trusts 127.0.0.1 (or FORWARDED_ALLOW_IPS): not the gateway's.
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    config = serving.config(object(), host="127.0.0.1", port=1, server=Server())
+    assert config.proxy_headers is False
+    trusted = Server(trusted_proxies=("10.0.0.2", "10.1.0.0/16", "::1"))
+    config = serving.config(object(), host="127.0.0.1", port=1, server=trusted)
+    assert config.proxy_headers is True
+    assert config.forwarded_allow_ips == ["10.0.0.2", "10.1.0.0/16", "::1"]
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.300", "proxy.internal", "10.0.0.0/33", ""])
+def test_a_trusted_proxy_must_be_an_address_or_a_network(entry: str) -> None:
+    with pytest.raises(SettingsError, match="GATEWAY_TRUSTED_PROXIES"):
+        serving.forwarded_allow_ips(Server(trusted_proxies=(entry,)))
+
+
+def test_a_low_open_files_limit_is_raised_to_the_hard_limit() -> None:
+    script = (
+        "import logging, resource\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "from gateway.serving import fit_open_files\n"
+        "assert fit_open_files(1000) == 1000\n"
+        "print(*resource.getrlimit(resource.RLIMIT_NOFILE))\n"
+    )
+
+    def low_soft_limit() -> None:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        preexec_fn=low_soft_limit,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    soft, hard = done.stdout.split()
+    assert soft == hard
+    assert "open files limit raised from 256" in done.stderr
+
+
+def test_serve_refuses_an_untrusted_proxy_setting() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
+        env={**env, "GATEWAY_TRUSTED_PROXIES": "10.0.0.1, my-proxy"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "'my-proxy' is not an IP address" in done.stderr
+
+
+def _half_a_head_is_answered_408(url: str) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        return sock.recv(200)
+
+
+def test_serve_applies_the_header_timeout() -> None:
+    with running("serve", env={"GATEWAY_HEADER_TIMEOUT": "0.5"}) as run:
+        answer = _half_a_head_is_answered_408(run.url)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+
+
+def test_serve_with_workers_applies_the_server_settings() -> None:
+    from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
+
+    env = {
+        "GATEWAY_SANDBOX": "false",
+        "KANTATA_TOKEN": DEMO.kantata_token,
+        "GATEWAY_HEADER_TIMEOUT": "0.5",
+        "GATEWAY_RATE_LIMIT": "2",
+    }
+    with running("serve", "--workers", "2", env=env) as run:
+        started = time.monotonic()
+        answer = _half_a_head_is_answered_408(run.url)
+        assert time.monotonic() - started < 5
+        # No trusted proxy: X-Forwarded-For changes nothing (one worker's own counter).
+        statuses = {
+            httpx.post(
+                f"{run.url}/graphql",
+                json={"query": "{ __typename }"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}", "Connection": "close"},
+            ).status_code
+            for i in range(8)
+        }
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+    assert 429 in statuses
+
+
+def test_a_hard_limit_too_low_lowers_the_connection_limit_to_fit() -> None:
+    script = (
+        "import logging, resource\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))\n"
+        "from gateway.serving import fit_open_files\n"
+        "print(fit_open_files(1000))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.strip() == "512"
+    assert "serving at most 512 connections at once" in done.stderr

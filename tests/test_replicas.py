@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
 from gateway.sandbox import create_sandbox_app
 from tests.gateway.queries import KANTATA_DRAFT
+from tests.hostile.harness import wait_until_ready
 from tests.server import free_port, serve
 
 KEYS = [f"key-{n}" for n in range(12)]
@@ -61,16 +62,7 @@ def replica(sandbox: str, redis_url: str, **extra: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the replica did not start")
-            time.sleep(0.1)
+        wait_until_ready(process, url, "/readyz")
         yield url
     finally:
         process.terminate()

@@ -16,6 +16,12 @@ import pytest
 
 import gateway.app
 from gateway.context import Context
+from gateway.exposure import (
+    SandboxForThisHost,
+    anonymous_refusal,
+    anonymous_warning,
+    is_loopback,
+)
 from gateway.settings import Limits, Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT
@@ -140,10 +146,17 @@ def test_cors_preflight_from_an_allowed_origin(fresh: Gateway) -> None:
         assert header in allowed
 
 
-def test_cors_answers_carry_the_origin_and_expose_the_request_id(fresh: Gateway) -> None:
+def test_cors_answers_carry_the_origin_and_expose_the_headers_a_script_needs(
+    fresh: Gateway,
+) -> None:
     response = fresh.http.post("/graphql", json={"query": READ}, headers={**AUTH, "Origin": ORIGIN})
     assert response.headers["access-control-allow-origin"] == ORIGIN
-    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    exposed = {
+        h.strip() for h in response.headers["access-control-expose-headers"].lower().split(",")
+    }
+    # The request ID to quote, whether an Idempotency-Key answer was kept or replayed, and
+    # the wait after a 429 or a 503 (README, "Security").
+    assert {"x-request-id", "idempotent-stored", "idempotent-replayed", "retry-after"} <= exposed
     # A refusal is readable by the allowed page too.
     refused = fresh.http.post("/graphql", json={"query": READ}, headers={"Origin": ORIGIN})
     assert refused.status_code == 401
@@ -235,23 +248,26 @@ def test_a_json_post_passes_and_a_mutation_over_get_is_still_405(gw: Gateway) ->
 
 
 @pytest.mark.parametrize(
-    ("query", "words"),
+    ("query", "setting"),
     [
         (
             "{ invoices(vendor: KANTATA, first: 1) { edges { node { lineItems "
             "{ amount { amount } } } } } }",
-            "exceeds maximum operation depth",
+            "GATEWAY_MAX_DEPTH",
         ),
-        ("{ a: __typename b: __typename c: __typename d: __typename }", "aliases"),
-        ("{ " + "__typename " * 250 + "}", "token"),
+        ("{ a: __typename b: __typename c: __typename d: __typename }", "GATEWAY_MAX_ALIASES"),
+        ("{ " + "__typename " * 250 + "}", "GATEWAY_MAX_TOKENS"),
     ],
 )
-def test_depth_alias_and_token_limits(fresh: Gateway, query: str, words: str) -> None:
+def test_depth_alias_and_token_limits(fresh: Gateway, query: str, setting: str) -> None:
     response = fresh.http.post("/graphql", json={"query": query}, headers=AUTH)
     assert response.status_code == 200
     body = response.json()
     assert body.get("data") is None
-    assert words in json.dumps(body["errors"]).lower()
+    [error] = body["errors"]
+    assert setting in error["message"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert error["extensions"]["limit"] == setting
     assert fresh.requests("kantata") == []
 
 
@@ -492,3 +508,89 @@ def test_concurrent_callers_with_different_tokens_never_share_an_answer(gw: Gate
     for answer in (bad, bad_again):
         assert answer["data"] == {"invoice": None}
         assert [e["extensions"]["code"] for e in answer["errors"]] == ["UNAUTHENTICATED"]
+
+
+# --- what the network may do, by the address the gateway listens on (gateway/exposure.py)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("10.0.0.5", False),
+        ("gateway.internal", False),  # a name may resolve anywhere
+    ],
+)
+def test_which_binds_are_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+REAL = Settings(sandbox=False, kantata_token="real-token")
+
+
+@pytest.mark.parametrize(
+    ("settings", "host", "refused", "warned"),
+    [
+        (REAL, "0.0.0.0", True, False),
+        (REAL, "10.0.0.5", True, False),
+        (Settings(sandbox=False, kitchen_token="k"), "::", True, False),
+        (Settings(sandbox=False, kantata_token="t", allow_anonymous=True), "0.0.0.0", False, True),
+        (Settings(sandbox=False, kantata_token="t", api_keys=("k",)), "0.0.0.0", False, False),
+        (REAL, "127.0.0.1", False, False),
+        (REAL, "localhost", False, False),
+        (Settings(), "0.0.0.0", False, False),  # no token: the sandbox
+        (Settings(sandbox=True, kantata_token="t"), "0.0.0.0", False, False),
+        (Settings(sandbox=False), "0.0.0.0", False, False),  # callers bring their own tokens
+    ],
+)
+def test_anonymous_access_to_real_tokens_beyond_loopback_is_refused(
+    settings: Settings, host: str, refused: bool, warned: bool
+) -> None:
+    refusal = anonymous_refusal(settings, host, 8000)
+    assert (refusal is not None) is refused
+    assert (anonymous_warning(settings, host, 8000) is not None) is (refused or warned)
+    if refusal is not None:
+        assert "GATEWAY_API_KEYS" in refusal and "GATEWAY_ALLOW_ANONYMOUS=true" in refusal
+        assert "real-token" not in refusal
+
+
+async def _sandbox_status(client: tuple[str, int], server: str, path: str) -> int:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def ok(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = SandboxForThisHost(Starlette(routes=[Route("/{path:path}", ok, methods=["GET"])]))
+    transport = httpx.ASGITransport(app=app, client=client)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{server}") as http:
+        return (await http.get(path)).status_code
+
+
+@pytest.mark.parametrize(
+    ("client", "server", "path", "status"),
+    [
+        (("203.0.113.9", 4000), "10.0.0.5", "/sandbox/kantata/_control/reset", 404),
+        (("203.0.113.9", 4000), "10.0.0.5", "/sandbox/kantata/api/v1/invoices", 404),
+        (("203.0.113.9", 4000), "10.0.0.5", "/sandbox", 404),
+        (("203.0.113.9", 4000), "10.0.0.5", "/graphql", 200),
+        (("203.0.113.9", 4000), "10.0.0.5", "/sandboxes", 200),
+        (("127.0.0.1", 4000), "127.0.0.1", "/sandbox/kantata/_control/reset", 200),
+        (("::ffff:127.0.0.1", 4000), "[::]", "/sandbox/kantata/_control/reset", 200),
+        # The gateway calling its own sandbox on the address it is bound to.
+        (("10.0.0.5", 4000), "10.0.0.5", "/sandbox/kantata/api/v1/invoices", 200),
+    ],
+)
+async def test_beyond_loopback_the_sandbox_answers_this_host_only(
+    client: tuple[str, int], server: str, path: str, status: int
+) -> None:
+    assert await _sandbox_status(client, server, path) == status

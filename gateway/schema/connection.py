@@ -74,7 +74,12 @@ def decode_cursor(vendor: Vendor, cursor: str) -> tuple[int, str | None]:
         raise problem from None
     name, _, rest = raw.partition(":")
     position, colon, anchor = rest.partition(":")
-    if name != vendor.value.lower() or not position.isdigit() or len(position) > 9:
+    # isdigit() alone accepts "²", which int() refuses: only ASCII digits are a position.
+    if (
+        name != vendor.value.lower()
+        or not (position.isascii() and position.isdigit())
+        or len(position) > 9
+    ):
         raise problem
     if colon and not is_native_id(vendor, "invoice", anchor):
         raise problem

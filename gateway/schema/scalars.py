@@ -8,8 +8,10 @@ import re
 from typing import Any
 
 import strawberry
-from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
+from graphql import FloatValueNode, GraphQLError, IntValueNode, StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
+
+from gateway.errors import ErrorCode
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -46,31 +48,47 @@ def decimal_scalar(max_digits: int, max_exponent: int) -> ScalarDefinition:
 
     def parse(value: Any) -> decimal.Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | float | decimal.Decimal):
-            raise ValueError("a Decimal is a number or a numeric string")
+            raise _invalid("a Decimal is a number or a numeric string")
         text = str(value).strip()
         if len(text) > _MAX_DECIMAL_TEXT:
-            raise ValueError(f"a Decimal is written in at most {_MAX_DECIMAL_TEXT} characters")
+            raise _over(
+                f"a Decimal is written in at most {_MAX_DECIMAL_TEXT} characters",
+                "MAX_DECIMAL_TEXT",
+                len(text),
+                _MAX_DECIMAL_TEXT,
+            )
         try:
             number = decimal.Decimal(text)
         except decimal.InvalidOperation:
-            raise ValueError(f"{text!r} is not a decimal number") from None
+            raise _invalid(f"{text!r} is not a decimal number") from None
         if not number.is_finite():
-            raise ValueError("a Decimal must be finite")
-        if len(number.as_tuple().digits) > max_digits:
-            raise ValueError(
-                f"has more than {max_digits} significant digits (GATEWAY_DECIMAL_MAX_DIGITS)"
+            raise _invalid("a Decimal must be finite")
+        digits = len(number.as_tuple().digits)
+        if digits > max_digits:
+            raise _over(
+                f"has more than {max_digits} significant digits (GATEWAY_DECIMAL_MAX_DIGITS)",
+                "GATEWAY_DECIMAL_MAX_DIGITS",
+                digits,
+                max_digits,
             )
         if number and abs(number.adjusted()) > max_exponent:
-            raise ValueError(
+            raise _over(
                 f"must lie between 1e-{max_exponent} and 1e{max_exponent} "
-                "(GATEWAY_DECIMAL_MAX_EXPONENT)"
+                "(GATEWAY_DECIMAL_MAX_EXPONENT)",
+                "GATEWAY_DECIMAL_MAX_EXPONENT",
+                abs(number.adjusted()),
+                max_exponent,
             )
         return number
 
     def parse_literal(node: ValueNode, variables: Any = None) -> decimal.Decimal:
-        if isinstance(node, IntValueNode | FloatValueNode | StringValueNode):
+        if not isinstance(node, IntValueNode | FloatValueNode | StringValueNode):
+            raise GraphQLError("a Decimal is a number or a numeric string", node)
+        try:
             return parse(node.value)
-        raise ValueError("a Decimal is a number or a numeric string")
+        except GraphQLError as exc:
+            # Validation reports this error as it is: give it the literal's place.
+            raise GraphQLError(f"Decimal {exc.message}", node, extensions=exc.extensions) from None
 
     return ScalarDefinition(
         name="Decimal",
@@ -80,6 +98,24 @@ def decimal_scalar(max_digits: int, max_exponent: int) -> ScalarDefinition:
         parse_value=parse,
         parse_literal=parse_literal,
         origin=decimal.Decimal,
+    )
+
+
+# graphql-core keeps a GraphQLError's extensions when it wraps it in the variable's or the
+# literal's error, so a refused Decimal carries a code like every other refusal.
+def _invalid(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ErrorCode.INVALID_INPUT.value})
+
+
+def _over(message: str, limit: str, value: int, maximum: int) -> GraphQLError:
+    return GraphQLError(
+        message,
+        extensions={
+            "code": ErrorCode.LIMIT_EXCEEDED.value,
+            "limit": limit,
+            "value": value,
+            "maximum": maximum,
+        },
     )
 
 

@@ -48,38 +48,58 @@ def _status_kib(pid: int, key: str) -> int:
     raise AssertionError(f"no {key} for {pid}")
 
 
+def wait_until_ready(process: subprocess.Popen[Any], url: str, path: str = "/healthz") -> None:
+    """Until `url` + `path` answers 200; AssertionError when the process exits first or
+    30 s pass."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the gateway exited before it answered"
+        assert time.monotonic() < deadline, "the gateway did not start within 30 s"
+        time.sleep(0.05)
+
+
 @contextmanager
-def gateway_process(env: Mapping[str, str] | None = None) -> Iterator[Gateway]:
-    """`invoice-gateway serve` on the sandbox (unless `env` says otherwise), stopped on exit."""
+def served(
+    env: Mapping[str, str] | None = None, *args: str, capture: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`invoice-gateway serve ARGS` with `env` (and no credentials of this machine's), on a
+    free loopback port, not waited for; its output captured when `capture`. Stopped on exit."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "KANTATA_"))}
     clean = {k: v for k, v in clean.items() if not k.startswith("KITCHEN_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args],
         env={**clean, "GATEWAY_LOG_FORMAT": "text", **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
+        text=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the gateway did not start")
-            time.sleep(0.05)
-        yield Gateway(url, process.pid)
+        yield process, f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@contextmanager
+def gateway_process(env: Mapping[str, str] | None = None) -> Iterator[Gateway]:
+    """`invoice-gateway serve` on the sandbox (unless `env` says otherwise), ready, stopped
+    on exit."""
+    with served(env) as (process, url):
+        wait_until_ready(process, url)
+        yield Gateway(url, process.pid)
 
 
 @dataclass

@@ -73,7 +73,14 @@ def test_an_absurd_decimal_is_refused_before_any_arithmetic(
     # A variable that does not coerce is a request error: no data, nothing executed.
     assert body.get("data") is None, body
     [error] = body["errors"]
-    assert "Decimal" in error["message"] or "digits" in error["message"], error
+    # Typed, naming the limit it broke: the digits, the exponent, or the text's length.
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+    assert error["extensions"]["limit"] in {
+        "GATEWAY_DECIMAL_MAX_DIGITS",
+        "GATEWAY_DECIMAL_MAX_EXPONENT",
+        "MAX_DECIMAL_TEXT",
+    }
+    assert error["extensions"]["value"] > error["extensions"]["maximum"]
     assert vendor_requests(gateway, "kitchen") == []
 
 
@@ -85,7 +92,11 @@ def test_an_absurd_decimal_literal_is_refused_too(gateway: Gateway) -> None:
     )
     measured = attack(gateway, lambda: post(gateway, query), seconds=2.0, memory=50 * MiB)
     body = measured.result
-    assert body.get("data") is None and body["errors"], body
+    assert body.get("data") is None, body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+    assert error["extensions"]["limit"] == "GATEWAY_DECIMAL_MAX_EXPONENT"
+    assert error["locations"], error  # the literal's place in the document
 
 
 def test_a_large_but_sane_price_is_a_typed_answer_not_internal(gateway: Gateway) -> None:
@@ -129,16 +140,60 @@ def test_a_list_input_past_the_limit_is_refused_before_its_entries_are_read(
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 
 
-def test_tens_of_thousands_of_ids_are_refused_at_once(gateway: Gateway) -> None:
+def test_tens_of_thousands_of_ids_are_refused_at_once_by_the_variables_size(
+    gateway: Gateway,
+) -> None:
     ids = [f"kantata:invoice:{n}" for n in range(1, 40_001)]  # ~900 KB, under the body limit
     forget(gateway)
+
+    def send() -> httpx.Response:
+        return httpx.post(
+            f"{gateway.url}/graphql", json={"query": NODES, "variables": {"ids": ids}}
+        )
+
+    measured = attack(gateway, send, seconds=3.0, memory=100 * MiB)
+    response = measured.result
+    assert response.status_code == 413, response.text[:300]
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert "GATEWAY_MAX_VARIABLES_BYTES" in error["message"]
+    assert vendor_requests(gateway, "kantata") == []
+
+
+def test_thousands_of_ids_within_the_variables_size_are_refused_by_the_list_length(
+    gateway: Gateway,
+) -> None:
+    ids = [f"kantata:invoice:{n}" for n in range(1, 4_001)]  # ~80 KB
+    forget(gateway)
     measured = attack(
-        gateway, lambda: post(gateway, NODES, {"ids": ids}), seconds=3.0, memory=100 * MiB
+        gateway, lambda: post(gateway, NODES, {"ids": ids}), seconds=3.0, memory=50 * MiB
     )
     body = measured.result
     assert body["data"] is None or body["data"]["nodes"] is None, str(body)[:300]
     assert body["errors"][0]["extensions"]["code"] in {"INVALID_INPUT", "LIMIT_EXCEEDED"}
+    assert "500" in body["errors"][0]["message"]
     assert vendor_requests(gateway, "kantata") == []
+
+
+def test_the_variables_size_is_measured_per_operation_and_over_get_too() -> None:
+    with gateway_process({"GATEWAY_MAX_VARIABLES_BYTES": "1000"}) as gw:
+        big = {"ids": ["kantata:invoice:1"] * 100}  # ~2 KB of variables
+        small = {"ids": ["kantata:invoice:101"]}
+        url = f"{gw.url}/graphql"
+        get = httpx.get(
+            url,
+            params={"query": NODES, "variables": json.dumps(big)},
+            headers={"GraphQL-Require-Preflight": "1"},
+        )
+        assert get.status_code == 413, get.text
+        assert get.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+        batch = [{"query": NODES, "variables": small}, {"query": NODES, "variables": big}]
+        assert httpx.post(url, json=batch).status_code == 413
+        # A long document with small variables is not the variables' fault.
+        padded = NODES + " " * 5_000 + "# padding"
+        answer = httpx.post(url, json={"query": padded, "variables": small})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["nodes"] == [{"id": "kantata:invoice:101"}]
 
 
 def test_hundreds_of_kitchen_ids_would_spend_the_vendor_budget_and_are_refused_up_front(

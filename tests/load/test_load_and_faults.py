@@ -2,12 +2,27 @@
 
 Zero 5xx from the gateway; every answer a success or a typed error; the sandbox's final
 state equal to what the successful answers reported (nothing lost), and no update applied
-twice. The figures are printed (run with -s to see them)."""
+twice. The figures are printed (run with -s to see them).
+
+The gateway runs as it does in production: `invoice-gateway serve`, in a process of its
+own (gateway/serving.py). This test once failed with httpx.ReadError on a busy machine:
+uvicorn's keep-alive timer closed a connection whose next request had already arrived but
+was not read yet (a starved event loop; uvloop runs due timers before it reads sockets),
+and a socket closed with unread bytes is reset. The gateway's protocol reads such a
+request instead; `test_a_request_sent_as_keep_alive_expires_is_answered` makes the race
+certain. The other half of that race is the client's: httpx keeps an idle connection 5 s, what
+the gateway's keep-alive was then, so a request could still leave on a connection the
+gateway was closing that instant. A client must give up idle connections before the server
+does: the gateway now keeps them 20 s, and this test's client 1 s (`CLIENT_LIMITS`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,11 +33,12 @@ import httpx
 import pytest
 
 from gateway.errors import ErrorCode
-from gateway.settings import Resilience, Settings
-from tests.server import serve_gateway
+from tests.hostile.harness import gateway_process
 
 MUTATIONS = 2_000
 CONCURRENCY = 50
+# Idle connections dropped well before the gateway's keep-alive (20 s) would close them.
+CLIENT_LIMITS = httpx.Limits(max_connections=CONCURRENCY, keepalive_expiry=1.0)
 # Five fault kinds, each on every 100th PUT at a different offset: 5% of the PUTs.
 FAULTS = [
     {"status": 503, "body": "{}"},
@@ -41,12 +57,13 @@ AUTH = {
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
-    settings = Settings(
-        sandbox=True,
-        resilience=Resilience(retry_backoff=0.005, retry_backoff_max=0.02, retry_after_cap=0.05),
-    )
-    with serve_gateway(settings) as url:
-        yield url
+    fast_retries = {
+        "GATEWAY_RETRY_BACKOFF": "0.005",
+        "GATEWAY_RETRY_BACKOFF_MAX": "0.02",
+        "GATEWAY_RETRY_AFTER_CAP": "0.05",
+    }
+    with gateway_process(fast_retries) as gw:
+        yield gw.url
 
 
 def writable_invoices(client: httpx.Client) -> list[str]:
@@ -72,7 +89,7 @@ def final_state(client: httpx.Client, invoice_id: str) -> tuple[str | None, str]
 
 
 def test_load_with_faults_loses_nothing_and_applies_nothing_twice(gateway: str) -> None:
-    with httpx.Client(base_url=gateway, timeout=60) as client:
+    with httpx.Client(base_url=gateway, timeout=60, limits=CLIENT_LIMITS) as client:
         for vendor in ("kantata", "kitchen"):
             client.post(f"/sandbox/{vendor}/_control/reset").raise_for_status()
         invoices = writable_invoices(client)
@@ -149,9 +166,7 @@ def _later(a: str, b: str) -> bool:
 async def _drive(gateway: str, invoices: list[str]) -> tuple[list[tuple[int, str, Any]], float]:
     limit = asyncio.Semaphore(CONCURRENCY)
     started = time.perf_counter()
-    async with httpx.AsyncClient(
-        base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY)
-    ) as client:
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=CLIENT_LIMITS) as client:
 
         async def one(index: int) -> tuple[int, str, Any]:
             notes = f"load-{index:05d}"
@@ -164,3 +179,31 @@ async def _drive(gateway: str, invoices: list[str]) -> tuple[list[tuple[int, str
 
         answers = await asyncio.gather(*(one(i) for i in range(MUTATIONS)))
     return list(answers), time.perf_counter() - started
+
+
+def test_a_request_sent_as_keep_alive_expires_is_answered() -> None:
+    """The race behind that ReadError, made certain: the gateway's process is stopped (an
+    event loop starved of CPU) past its keep-alive timeout while a request arrives on an
+    idle connection. When it runs again the keep-alive timer is due before the request is
+    read; the request must be answered, not reset."""
+    with gateway_process({"GATEWAY_KEEP_ALIVE_TIMEOUT": "0.5"}) as gw:
+        host, port = gw.url.removeprefix("http://").split(":")
+        answers: list[int | str] = []
+        for _ in range(5):
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            try:
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+                os.kill(gw.pid, signal.SIGSTOP)
+                try:
+                    time.sleep(1.0)  # past the keep-alive timeout, by the gateway's clock
+                    connection.request("GET", "/healthz")
+                finally:
+                    os.kill(gw.pid, signal.SIGCONT)
+                try:
+                    answers.append(connection.getresponse().status)
+                except OSError as exc:  # ConnectionResetError, before the fix
+                    answers.append(type(exc).__name__)
+            finally:
+                connection.close()
+    assert answers == [200] * 5
