@@ -15,23 +15,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from gateway.apq import PersistedQueries, validates
-from gateway.context import Context
-from gateway.credentials import credentials_for
-from gateway.domain import Vendor, VendorClient
-from gateway.graphiql import ASSET_ROUTE, GraphiQLIde
-from gateway.graphql_view import GatewayGraphQL
-from gateway.idempotency import IdempotencyMiddleware
-from gateway.metrics import Observer
-from gateway.readiness import Readiness
+from gateway.core.domain import Vendor, VendorClient
+from gateway.http.apq import PersistedQueries, validates
+from gateway.http.graphiql import ASSET_ROUTE, GraphiQLIde
+from gateway.http.idempotency import IdempotencyMiddleware
+from gateway.http.security import guard
+from gateway.http.stores import StoreUnavailableMiddleware, stores_for
+from gateway.http.view import GatewayGraphQL
+from gateway.ops.metrics import Observer
+from gateway.ops.readiness import Readiness
+from gateway.ops.tracing import make_tracing
 from gateway.schema import build_schema
-from gateway.security import guard
+from gateway.schema.context import Context
 from gateway.settings import Settings
-from gateway.store_health import StoreUnavailableMiddleware
-from gateway.stores import stores_for
-from gateway.tracing import make_tracing
 from gateway.vendors.breaker import Breakers
 from gateway.vendors.budget import CallBudget
+from gateway.vendors.credentials import credentials_for
 from gateway.vendors.factory import http_clients, vendor_capabilities, vendor_client
 from gateway.vendors.retry import RetryStats
 
@@ -169,7 +168,7 @@ def create_app(
         http.update(http_clients(settings))
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
-            # /readyz answers from checks this task keeps fresh (gateway/readiness.py).
+            # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
             async with readiness.running():
                 yield
         finally:

@@ -87,13 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(export_schema())
         return 0
 
-    from gateway.exposure import (
+    from gateway.http.exposure import (
         SandboxForThisHost,
         anonymous_refusal,
         anonymous_warning,
         is_loopback,
     )
-    from gateway.logs import configure_logging
+    from gateway.ops.logs import configure_logging
 
     # Beyond loopback, the sandbox (and its fault injection, reset) answers this host only.
     public = args.sandbox_public
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if refusal is not None:
         sys.stderr.write(f"invoice-gateway serve: {refusal}\n")
         return 2
-    # The one place logging is configured (gateway/logs.py); uvicorn's loggers go through
+    # The one place logging is configured (gateway/ops/logs.py); uvicorn's loggers go through
     # the same handler (log_config=None: uvicorn configures nothing of its own).
     configure_logging(settings.log_format)
     warning = anonymous_warning(settings, args.host, args.port)
@@ -161,8 +161,8 @@ def _run(
     settings: Settings,
     **options: Any,
 ) -> int:
-    """uvicorn with the gateway's connection limits (gateway/serving.py)."""
-    from gateway import serving
+    """uvicorn with the gateway's connection limits (gateway/http/serving.py)."""
+    from gateway.http import serving
 
     try:
         return serving.run(app, host=host, port=port, server=settings.server, **options)
@@ -199,7 +199,7 @@ def _serve_workers(
 def worker_app() -> object:
     """The app of one worker process (`serve --workers N`), from the environment."""
     from gateway.app import create_app
-    from gateway.logs import configure_logging
+    from gateway.ops.logs import configure_logging
 
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format)
@@ -209,8 +209,8 @@ def worker_app() -> object:
 def _graphiql_assets(dest: str | None) -> int:
     from pathlib import Path
 
-    from gateway.graphiql.assets import assets_dir
-    from gateway.graphiql.fetch import FetchError, fetch_assets
+    from gateway.http.graphiql.assets import assets_dir
+    from gateway.http.graphiql.fetch import FetchError, fetch_assets
 
     directory = (
         Path(dest).expanduser()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError, validates
+from gateway.http.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError, validates
 from gateway.schema import build_schema
 from gateway.settings import Settings
 from tests.conftest import Gateway

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.domain import Source
+from gateway.core.domain import Source
 from gateway.sandbox import create_sandbox_app
 from gateway.vendors.kantata import translate as kantata
 from gateway.vendors.kitchen import translate as kitchen

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from gateway import serving
+from gateway.http import serving
 from gateway.settings import Server, SettingsError
 from tests.server import free_port
 
@@ -85,7 +85,7 @@ def test_the_sandbox_command_serves_the_emulators_alone() -> None:
         assert httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}).status_code == 404
 
 
-# --- how the gateway is served (gateway/serving.py) -------------------------------------
+# --- how the gateway is served (gateway/http/serving.py) -------------------------------------
 
 
 def test_uvicorn_gets_every_server_setting() -> None:
@@ -119,7 +119,7 @@ def test_a_low_open_files_limit_is_raised_to_the_hard_limit() -> None:
     script = (
         "import logging, resource\n"
         "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
-        "from gateway.serving import fit_open_files\n"
+        "from gateway.http.serving import fit_open_files\n"
         "assert fit_open_files(1000) == 1000\n"
         "print(*resource.getrlimit(resource.RLIMIT_NOFILE))\n"
     )
@@ -200,7 +200,7 @@ def test_a_hard_limit_too_low_lowers_the_connection_limit_to_fit() -> None:
         "import logging, resource\n"
         "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))\n"
-        "from gateway.serving import fit_open_files\n"
+        "from gateway.http.serving import fit_open_files\n"
         "print(fit_open_files(1000))\n"
     )
     done = subprocess.run(

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
-from gateway.errors import ErrorCode
+from gateway.core.errors import ErrorCode
 from gateway.schema import export_schema
 
 SDL = export_schema()

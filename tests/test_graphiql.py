@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.graphiql.assets import ASSETS, BY_KEY, complete
-from gateway.graphiql.examples import EXAMPLES, Example
-from gateway.graphiql.fetch import FetchError, fetch_assets, integrity
-from gateway.graphiql.page import CDN
+from gateway.http.graphiql.assets import ASSETS, BY_KEY, complete
+from gateway.http.graphiql.examples import EXAMPLES, Example
+from gateway.http.graphiql.fetch import FetchError, fetch_assets, integrity
+from gateway.http.graphiql.page import CDN
 from gateway.settings import Settings
 from tests.conftest import Gateway
 from tests.server import serve_gateway
@@ -200,7 +200,7 @@ def test_fetching_takes_the_files_out_of_the_tarballs(
     npm = _fake_npm(tmp_path)
     pinned = {asset.key: integrity(asset.key.encode()) for asset in ASSETS.all()}
     monkeypatch.setattr(
-        "gateway.graphiql.fetch.ASSETS",
+        "gateway.http.graphiql.fetch.ASSETS",
         type(ASSETS)(
             *(type(asset)(asset.package, asset.path, pinned[asset.key]) for asset in ASSETS.all())
         ),

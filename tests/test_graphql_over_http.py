@@ -289,7 +289,7 @@ AUDIT_DIR = Path(__file__).parent / "http_audit"
 # over HTTP"). A new warning fails the test, and so does one that went away.
 EXPECTED_WARNINGS: dict[str, str] = {}
 # MAY checks it does not meet. All three are GETs that carry no preflight header, refused
-# by the CSRF rule (gateway/security.py): the audit sends a bare GET or one with only an
+# by the CSRF rule (gateway/http/security.py): the audit sends a bare GET or one with only an
 # Accept header, which any page can make cross-site without a preflight.
 EXPECTED_NOTICES: dict[str, str] = {
     "5A70": "a GET query without a preflight header is refused by the CSRF rule",

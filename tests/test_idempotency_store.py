@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from gateway.idempotency import InFlight, MemoryStore, Mismatch, Replay, Run, StoredResponse
+from gateway.http.idempotency import InFlight, MemoryStore, Mismatch, Replay, Run, StoredResponse
 
 ANSWER = StoredResponse(status=200, headers=[(b"content-type", b"application/json")], body=b"{}")
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.logs import RequestIdFilter, handler
-from gateway.metrics import Observer, endpoint_template
+from gateway.ops.logs import RequestIdFilter, handler
+from gateway.ops.metrics import Observer, endpoint_template
 from gateway.sandbox import SANDBOX_CREDENTIALS
 from gateway.settings import Resilience, Settings
 from tests.conftest import Gateway

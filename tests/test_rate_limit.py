@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.ratelimit import MemoryRateLimiter
+from gateway.http.ratelimit import MemoryRateLimiter
 from gateway.settings import Settings
 from tests.server import serve_gateway
 

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from gateway.app import create_app
-from gateway.readiness import Readiness
+from gateway.ops.readiness import Readiness
 from gateway.settings import Settings
 from tests.conftest import Gateway
 from tests.server import free_port, serve

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from gateway.apq import RedisQueryStore, sha256_hex
-from gateway.idempotency import InFlight, Mismatch, RedisStore, Replay, Run, StoredResponse
-from gateway.locks import RedisLocks
-from gateway.ratelimit import RedisRateLimiter
+from gateway.http.apq import RedisQueryStore, sha256_hex
+from gateway.http.idempotency import InFlight, Mismatch, RedisStore, Replay, Run, StoredResponse
+from gateway.http.ratelimit import RedisRateLimiter
 from gateway.settings import Settings
-from gateway.store_health import StoreUnavailable, redis_health
+from gateway.store.health import StoreUnavailable, redis_health
+from gateway.store.locks import RedisLocks
 from tests.server import free_port, serve_gateway
 
 ANSWER = StoredResponse(

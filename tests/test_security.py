@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 import gateway.app
-from gateway.context import Context
-from gateway.exposure import (
+from gateway.http.exposure import (
     SandboxForThisHost,
     anonymous_refusal,
     anonymous_warning,
     is_loopback,
 )
+from gateway.schema.context import Context
 from gateway.settings import Limits, Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT
@@ -510,7 +510,7 @@ def test_concurrent_callers_with_different_tokens_never_share_an_answer(gw: Gate
         assert [e["extensions"]["code"] for e in answer["errors"]] == ["UNAUTHENTICATED"]
 
 
-# --- what the network may do, by the address the gateway listens on (gateway/exposure.py)
+# --- what the network may do, by the address the gateway listens on (gateway/http/exposure.py)
 
 
 @pytest.mark.parametrize(

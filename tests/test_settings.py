@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.credentials import credentials_for
 from gateway.settings import (
     DEFAULT_KANTATA_BASE_URL,
     DEFAULT_KITCHEN_BASE_URL,
     Settings,
     SettingsError,
 )
+from gateway.vendors.credentials import credentials_for
 
 
 def test_defaults_start_on_the_sandbox() -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gateway.ops.tracing import NO_TRACING, make_tracing
 from gateway.settings import Settings
-from gateway.tracing import NO_TRACING, make_tracing
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
 from tests.server import serve_gateway
@@ -84,8 +84,8 @@ def test_nothing_from_opentelemetry_is_imported_when_off() -> None:
     import sys
 
     code = (
-        "import sys; import gateway.metrics, gateway.schema, gateway.vendors.http;"
-        "from gateway.tracing import make_tracing; make_tracing(False);"
+        "import sys; import gateway.ops.metrics, gateway.schema, gateway.vendors.http;"
+        "from gateway.ops.tracing import make_tracing; make_tracing(False);"
         "print(any(m.startswith('opentelemetry') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtens
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from gateway.request_id import current_request_id
+from gateway.core.request_id import current_request_id
 from gateway.schema.documents import CheckedDocuments, DocumentCache
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.observe import ObserveOperation, OperationObserver

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway import domain
+from gateway.core import domain
 from gateway.schema.enums import Source, Vendor
 
 ALWAYS = ("id", "expectedUpdatedAt")

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import strawberry
 
-from gateway import domain
-from gateway.domain import Vendor
-from gateway.errors import ErrorCode, GatewayError
-from gateway.ids import is_native_id
+from gateway.core import domain
+from gateway.core.domain import Vendor
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.core.ids import is_native_id
 from gateway.schema.invoice import Invoice, invoice_type
 
 MAX_FIRST = 100

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.domain import (
+from gateway.core.domain import (
     DiscountType,
     InvoiceStatus,
     InvoiceVisibility,
@@ -17,7 +17,7 @@ from gateway.domain import (
     Source,
     Vendor,
 )
-from gateway.errors import ErrorCode
+from gateway.core.errors import ErrorCode
 
 strawberry.enum(Vendor, description="The invoicing service holding an invoice.")
 strawberry.enum(

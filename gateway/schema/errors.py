@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError
+from gateway.core.errors import GatewayError
 from gateway.schema.enums import ErrorCode
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import strawberry
 from strawberry.types.maybe import Some
 
-from gateway import domain
-from gateway.errors import ErrorCode, GatewayError, Problem
+from gateway.core import domain
+from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.schema.enums import DiscountType, InvoiceVisibility, PaymentGateway
 from gateway.schema.naming import camel
 

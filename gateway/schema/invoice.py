@@ -15,11 +15,11 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
-from gateway import domain
-from gateway.context import Context
-from gateway.domain import Need
-from gateway.errors import ErrorCode, GatewayError
-from gateway.loaders import Loader, Missing
+from gateway.core import domain
+from gateway.core.domain import Need
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.core.loaders import Loader, Missing
+from gateway.schema.context import Context
 from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
 from gateway.schema.errors import field_error
 from gateway.schema.node import Node

@@ -12,7 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import ErrorCode
+from gateway.core.errors import ErrorCode
 from gateway.schema.measure import CAP, DocumentMeasure, OperationMeasure, repeated_fields
 from gateway.settings import Limits
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from strawberry.types import Info
 from strawberry.types.nodes import Selection
 
-from gateway.context import Context
-from gateway.domain import UserKey
-from gateway.errors import ErrorCode, GatewayError
-from gateway.ids import InvalidId, parse_id
+from gateway.core.domain import UserKey
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.core.ids import InvalidId, parse_id
 from gateway.schema import planning
+from gateway.schema.context import Context
 from gateway.schema.invoice import invoice_type
 from gateway.schema.node import Node
 from gateway.schema.types import LineItem, User, Workspace

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway.metrics import OperationRecord
+from gateway.ops.metrics import OperationRecord
 
 # An error without a code is about the request itself (it did not parse or validate).
 REQUEST_ERROR = "BAD_REQUEST"

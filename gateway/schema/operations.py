@@ -7,14 +7,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.context import Context
-from gateway.domain import Invoice as DomainInvoice
-from gateway.domain import InvoicePatch, Need, Vendor, VendorClient
-from gateway.errors import ErrorCode, GatewayError
-from gateway.ids import GlobalId, InvalidId, parse_id
+from gateway.core.domain import Invoice as DomainInvoice
+from gateway.core.domain import InvoicePatch, Need, Vendor, VendorClient
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.core.ids import GlobalId, InvalidId, parse_id
 from gateway.schema import planning
 from gateway.schema.capabilities import VendorCapabilities, vendor_capabilities
 from gateway.schema.connection import InvoiceConnection, connection, resume, window
+from gateway.schema.context import Context
 from gateway.schema.errors import UserError, field_error, user_errors
 from gateway.schema.filters import InvoiceFilter, filter_values
 from gateway.schema.inputs import UpdateInvoiceInput, to_patch
@@ -205,7 +205,7 @@ class Mutation:
                 preview = VendorRequestPreview.of(client.preview(request))
                 return UpdateInvoicePayload(invoice=None, user_errors=[], dry_run=preview)
             # One writer per invoice through the gateway: the read below sees every write
-            # of the gateway's that came before (gateway/locks.py).
+            # of the gateway's that came before (gateway/store/locks.py).
             key = f"{gid.vendor.value}:{client.scope}:{gid.native}"
             async with context.locks.hold(key, wait=context.lock_wait, ttl=context.lock_ttl):
                 if patch.expected_updated_at is not None or client.needs_current(patch):

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from gateway.domain import Need, Needs
+from gateway.core.domain import Need, Needs
 
 NEEDS_BY_FIELD: dict[str, Need] = {
     "createdBy": Need.CREATED_BY,

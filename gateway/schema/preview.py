@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway import domain
+from gateway.core import domain
 
 
 @strawberry.type

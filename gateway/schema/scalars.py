@@ -11,7 +11,7 @@ import strawberry
 from graphql import FloatValueNode, GraphQLError, IntValueNode, StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
-from gateway.errors import ErrorCode
+from gateway.core.errors import ErrorCode
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

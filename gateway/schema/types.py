@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
-from gateway import domain
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core import domain
+from gateway.core.errors import ErrorCode, GatewayError
 from gateway.schema.enums import DiscountType, LineItemKind
 from gateway.schema.errors import field_error
 from gateway.schema.node import Node

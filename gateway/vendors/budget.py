@@ -8,7 +8,7 @@ Kitchen invoices, one call each) are refused up front by the resolvers, before a
 
 from __future__ import annotations
 
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.errors import ErrorCode, GatewayError
 
 
 class CallBudget:

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 
 import httpx
 
-from gateway.credentials import Credentials
-from gateway.domain import Capabilities, Vendor, VendorClient
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.domain import Capabilities, Vendor, VendorClient
+from gateway.core.errors import ErrorCode, GatewayError
 from gateway.settings import WORKSPACE_SLUG, Settings
 from gateway.vendors.breaker import Breakers, CircuitBreaker
 from gateway.vendors.budget import CallBudget
+from gateway.vendors.credentials import Credentials
 from gateway.vendors.fields import capabilities
 from gateway.vendors.filters import filter_capabilities
 from gateway.vendors.http import CallObserver, Upstream

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from gateway.currency import is_currency
-from gateway.domain import FieldCapability, FieldLimits
-from gateway.errors import ErrorCode, Path, ProblemCollector
-from gateway.ids import InvalidId, parse_id
+from gateway.core.currency import is_currency
+from gateway.core.domain import FieldCapability, FieldLimits
+from gateway.core.errors import ErrorCode, Path, ProblemCollector
+from gateway.core.ids import InvalidId, parse_id
 
 
 class Invalid(ValueError):

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.domain import FieldCapability, Source
-from gateway.errors import ErrorCode, ProblemCollector
+from gateway.core.domain import FieldCapability, Source
+from gateway.core.errors import ErrorCode, ProblemCollector
 from gateway.vendors.fields import FieldRule
 from gateway.vendors.reading import iso_datetime
 

@@ -32,9 +32,9 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import httpx
 
-from gateway.domain import RequestPreview, VendorRequest
-from gateway.errors import ErrorCode, GatewayError, Problem
-from gateway.request_id import current_request_id
+from gateway.core.domain import RequestPreview, VendorRequest
+from gateway.core.errors import ErrorCode, GatewayError, Problem
+from gateway.core.request_id import current_request_id
 from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
 from gateway.vendors.budget import CallBudget
@@ -132,7 +132,7 @@ _STATUS_CODES = {
 
 
 class CallObserver(Protocol):
-    """Watches each request sent (`gateway.metrics.Observer`): may add headers (trace
+    """Watches each request sent (`gateway.ops.metrics.Observer`): may add headers (trace
     context); the status (`"200"`, `"timeout"`, `"unreachable"`) goes in the yielded list."""
 
     def upstream(

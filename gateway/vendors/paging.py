@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.domain import Bundle, Invoice
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.domain import Bundle, Invoice
+from gateway.core.errors import ErrorCode, GatewayError
 
 MAX_EXTRA_PAGES = 2  # calls beyond the plan when the vendor serves another page size
 

@@ -156,7 +156,7 @@ def naive_app(environ: Mapping[str, str]) -> Starlette:
 
 
 def tuned_app(environ: Mapping[str, str]) -> Starlette:
-    from gateway.graphql_view import GatewayGraphQL
+    from gateway.http.view import GatewayGraphQL
     from gateway.settings import Settings
     from gateway.vendors.factory import http_clients
     from gateway.vendors.http import encode_json

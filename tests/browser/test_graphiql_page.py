@@ -15,9 +15,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from gateway.app import create_app
-from gateway.graphiql.assets import ASSETS
-from gateway.graphiql.examples import EXAMPLES
-from gateway.graphiql.page import asset_url
+from gateway.http.graphiql.assets import ASSETS
+from gateway.http.graphiql.examples import EXAMPLES
+from gateway.http.graphiql.page import asset_url
 from gateway.settings import Settings
 from tests.browser.conftest import ARTIFACTS
 from tests.server import free_port, serve

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from gateway.domain import (
+from gateway.core.domain import (
     Discount,
     DiscountType,
     DueReminder,

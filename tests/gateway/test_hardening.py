@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.domain import LineItemKind
+from gateway.core.domain import LineItemKind
 from gateway.vendors.kantata.read import line_item_from_record
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT, UPDATE, UPDATE_NESTED

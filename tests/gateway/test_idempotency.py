@@ -15,7 +15,7 @@ import pytest
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.idempotency import IdempotencyMiddleware, MemoryStore
+from gateway.http.idempotency import IdempotencyMiddleware, MemoryStore
 from gateway.settings import Limits, Settings
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KANTATA_OPEN

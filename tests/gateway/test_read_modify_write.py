@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.domain import (
+from gateway.core.domain import (
     BillablesInput,
     Invoice,
     InvoicePatch,
@@ -26,7 +26,7 @@ from gateway.domain import (
     KantataDetails,
     Vendor,
 )
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.errors import ErrorCode, GatewayError
 from gateway.sandbox import create_sandbox_app
 from gateway.sandbox.kantata import SANDBOX_TOKEN
 from gateway.sandbox.kitchen import SANDBOX_API_KEY, SANDBOX_WORKSPACE

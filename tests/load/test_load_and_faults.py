@@ -5,7 +5,7 @@ state equal to what the successful answers reported (nothing lost), and no updat
 twice. The figures are printed (run with -s to see them).
 
 The gateway runs as it does in production: `invoice-gateway serve`, in a process of its
-own (gateway/serving.py). This test once failed with httpx.ReadError on a busy machine:
+own (gateway/http/serving.py). This test once failed with httpx.ReadError on a busy machine:
 uvicorn's keep-alive timer closed a connection whose next request had already arrived but
 was not read yet (a starved event loop; uvloop runs due timers before it reads sockets),
 and a socket closed with unread bytes is reset. The gateway's protocol reads such a
@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.errors import ErrorCode
+from gateway.core.errors import ErrorCode
 from tests.hostile.harness import gateway_process
 
 MUTATIONS = 2_000

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.credentials import Credentials
-from gateway.domain import UserKey, Vendor
-from gateway.errors import ErrorCode, GatewayError, Problem
+from gateway.core.domain import UserKey, Vendor
+from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.settings import Resilience, Settings
+from gateway.vendors.credentials import Credentials
 from gateway.vendors.factory import http_clients, vendor_client
 from gateway.vendors.http import OutOfRange, Upstream, decode_json, encode_json
 from gateway.vendors.kantata import errors as kantata_errors

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.domain import (
+from gateway.core.domain import (
     Bundle,
     DueReminder,
     Invoice,
@@ -17,7 +17,7 @@ from gateway.domain import (
     KitchenDetails,
     Vendor,
 )
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.errors import ErrorCode, GatewayError
 from gateway.vendors.paging import MAX_EXTRA_PAGES, Page, fetch_window, plan_pages
 
 LIST = [f"in_{n:02}" for n in range(32)]  # a vendor list of 32 invoices, in its order

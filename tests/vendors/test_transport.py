@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from gateway.domain import Vendor
+from gateway.core.domain import Vendor
 from gateway.settings import Settings
 from gateway.vendors.factory import http_clients
 from gateway.vendors.retry import error_reason

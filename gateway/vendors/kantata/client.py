@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from gateway.domain import (
+from gateway.core.domain import (
     Bundle,
     Invoice,
     InvoicePatch,
@@ -20,8 +20,8 @@ from gateway.domain import (
     VendorRequest,
     Workspace,
 )
-from gateway.errors import ErrorCode, GatewayError
-from gateway.ids import InvalidId, parse_id, well_formed
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.core.ids import InvalidId, parse_id, well_formed
 from gateway.vendors.filters import count_is_trusted
 from gateway.vendors.http import Upstream, guarded
 from gateway.vendors.kantata import pages, read, translate

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.domain import Invoice
+from gateway.core.domain import Invoice
 from gateway.vendors.filters import check_rows
 from gateway.vendors.kantata.read import bundle_from_envelope, records
 from gateway.vendors.kantata.translate import FILTERS, LABEL, LIST_ORDER

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from gateway.currency import from_minor, plain, quantize
-from gateway.domain import (
+from gateway.core.currency import from_minor, plain, quantize
+from gateway.core.domain import (
     Bundle,
     ExternalReference,
     Invoice,
@@ -26,7 +26,7 @@ from gateway.domain import (
     Vendor,
     Workspace,
 )
-from gateway.ids import format_id
+from gateway.core.ids import format_id
 from gateway.vendors.kantata.translate import LINE_ITEM_INCLUDES
 from gateway.vendors.reading import iso_date, iso_datetime
 

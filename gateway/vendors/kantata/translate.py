@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gateway.domain import (
+from gateway.core.domain import (
     BillablesInput,
     ExternalReferenceInput,
     FieldLimits,
@@ -27,8 +27,8 @@ from gateway.domain import (
     Source,
     Vendor,
 )
-from gateway.errors import ErrorCode, GatewayError, ProblemCollector
-from gateway.ids import parse_id
+from gateway.core.errors import ErrorCode, GatewayError, ProblemCollector
+from gateway.core.ids import parse_id
 from gateway.vendors.fields import (
     Body,
     FieldRule,

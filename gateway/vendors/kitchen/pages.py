@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.domain import Bundle
+from gateway.core.domain import Bundle
 from gateway.vendors.filters import check_rows
 from gateway.vendors.kitchen.read import bundle_from_record
 from gateway.vendors.kitchen.translate import FILTERS, LABEL

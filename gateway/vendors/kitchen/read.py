@@ -12,8 +12,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from gateway.currency import minor_units, pad, quantize
-from gateway.domain import (
+from gateway.core.currency import minor_units, pad, quantize
+from gateway.core.domain import (
     Bundle,
     Discount,
     DiscountType,
@@ -31,7 +31,7 @@ from gateway.domain import (
     UserKey,
     Vendor,
 )
-from gateway.ids import format_id
+from gateway.core.ids import format_id
 from gateway.vendors.kitchen.translate import CLIENT, MEMBER
 from gateway.vendors.reading import decimal, iso_date, iso_datetime
 

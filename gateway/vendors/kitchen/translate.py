@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from gateway.currency import minor_units
-from gateway.domain import (
+from gateway.core.currency import minor_units
+from gateway.core.domain import (
     DiscountInput,
     DiscountType,
     DueReminderInput,
@@ -32,7 +32,7 @@ from gateway.domain import (
     TaxInput,
     Vendor,
 )
-from gateway.errors import ProblemCollector
+from gateway.core.errors import ProblemCollector
 from gateway.vendors.fields import (
     JAVA_LOCALE,
     Body,

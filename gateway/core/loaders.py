@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 
 from aiodataloader import DataLoader
 
-from gateway.domain import (
+from gateway.core.domain import (
     Bundle,
     ExternalReference,
     Invoice,
@@ -25,7 +25,7 @@ from gateway.domain import (
     VendorClient,
     Workspace,
 )
-from gateway.errors import ErrorCode, GatewayError
+from gateway.core.errors import ErrorCode, GatewayError
 
 K = TypeVar("K")
 V = TypeVar("V")

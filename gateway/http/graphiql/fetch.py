@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from gateway.graphiql.assets import ASSETS, PACKAGES, Asset, Package
+from gateway.http.graphiql.assets import ASSETS, PACKAGES, Asset, Package
 
 
 class FetchError(RuntimeError):

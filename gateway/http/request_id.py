@@ -4,26 +4,19 @@ matched with the log line that holds the real exception."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.http_errors import error_response
+from gateway.core.request_id import serving
+from gateway.http.errors import error_response
 
 log = logging.getLogger("gateway")
 
 HEADER = "x-request-id"
 MAX_LENGTH = 200
-
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-
-
-def current_request_id() -> str:
-    """The ID of the request being served ("-" outside of one)."""
-    return _current.get()
 
 
 def accepted(value: str | None) -> str | None:
@@ -48,7 +41,6 @@ class RequestIdMiddleware:
             return
         # Headers decodes latin-1, so a byte outside ASCII fails `accepted` instead of raising.
         request_id = accepted(Headers(scope=scope).get(HEADER)) or uuid.uuid4().hex
-        token = _current.set(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -58,13 +50,12 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unexpected error [request %s]", request_id)
-            if started:
-                raise
-            response = error_response(500, "Internal error", "INTERNAL", request_id=request_id)
-            await response(scope, receive, send_with_id)
-        finally:
-            _current.reset(token)
+        with serving(request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unexpected error [request %s]", request_id)
+                if started:
+                    raise
+                response = error_response(500, "Internal error", "INTERNAL", request_id=request_id)
+                await response(scope, receive, send_with_id)

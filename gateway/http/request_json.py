@@ -1,6 +1,6 @@
 """A caller's JSON (a request body, or a GET's `variables`/`extensions`), read strictly and
 within bounds: every way it can be malformed is one exception, `MalformedJson`, whose
-reason the view answers as `400 BAD_REQUEST` (gateway/graphql_view.py).
+reason the view answers as `400 BAD_REQUEST` (gateway/http/view.py).
 
 What `json.loads` alone lets through or raises, and what this reader does instead:
 

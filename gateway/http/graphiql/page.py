@@ -9,8 +9,8 @@ import json
 from collections.abc import Mapping
 from string import Template
 
-from gateway.graphiql.assets import ASSETS, Asset
-from gateway.graphiql.examples import EXAMPLES
+from gateway.http.graphiql.assets import ASSETS, Asset
+from gateway.http.graphiql.examples import EXAMPLES
 
 CDN = "https://unpkg.com"
 LOCAL_PREFIX = "/graphiql/assets"

@@ -17,7 +17,7 @@
   each one of a batch, reports a transient failure: the vendor was unavailable, too slow
   or rate limiting). A retry of an answer not kept runs again; the vendors' PUTs are
   idempotent, so running a write twice with the same body is safe.
-- The shared store failing (gateway/store_health.py): a mutation with a key is answered
+- The shared store failing (gateway/store/health.py): a mutation with a key is answered
   503 STORE_UNAVAILABLE (the claim raises StoreUnavailable); a failure while keeping the
   answer is logged once and the key frees itself within seconds (`RedisStore`).
 
@@ -46,7 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import Disconnected, read_body, replaying
-from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
+from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 HEADER = "idempotency-key"
 STORED_HEADER = b"idempotent-stored"

@@ -10,9 +10,9 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from gateway.graphiql.assets import BY_KEY, assets_dir, complete
-from gateway.graphiql.page import LOCAL_PREFIX, render_page
-from gateway.http_errors import error_response
+from gateway.http.errors import error_response
+from gateway.http.graphiql.assets import BY_KEY, assets_dir, complete
+from gateway.http.graphiql.page import LOCAL_PREFIX, render_page
 from gateway.settings import Settings
 
 ASSET_ROUTE = LOCAL_PREFIX + "/{path:path}"

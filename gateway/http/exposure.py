@@ -21,7 +21,7 @@ import ipaddress
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.http_errors import error_response
+from gateway.http.errors import error_response
 from gateway.settings import Settings
 
 

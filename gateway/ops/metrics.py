@@ -23,8 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from gateway.request_id import current_request_id
-from gateway.tracing import NO_TRACING, Tracing
+from gateway.core.request_id import current_request_id
+from gateway.ops.tracing import NO_TRACING, Tracing
 
 if TYPE_CHECKING:
     from gateway.vendors.breaker import Breakers

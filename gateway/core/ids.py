@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gateway.domain import Vendor
+from gateway.core.domain import Vendor
 
 # Native ID shapes. Kantata IDs are positive integers (sent as strings); Kitchen IDs are a
 # type prefix and 24 lowercase hex digits in every example we have, but we accept any

@@ -36,10 +36,10 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from gateway import request_json
-from gateway.apq import PersistedQueries, PersistedQueryError
-from gateway.context import Context
-from gateway.http_errors import error_response
+from gateway.http import request_json
+from gateway.http.apq import PersistedQueries, PersistedQueryError
+from gateway.http.errors import error_response
+from gateway.schema.context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -173,7 +173,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL, from the gateway's own copy of its files when fetched, else from the
         CDN; it opens with the example operations (gateway/graphiql)."""
-        from gateway.graphiql import ide_response
+        from gateway.http.graphiql import ide_response
 
         return ide_response(request)
 
@@ -230,7 +230,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
 
     async def _persisted(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Automatic persisted queries (gateway/apq.py): the document filled in from its
+        """Automatic persisted queries (gateway/http/apq.py): the document filled in from its
         hash. A refusal is a GraphQL error answered with 200, as Apollo servers answer it
         (a batch with one such operation is refused as a whole)."""
         if self._persisted_queries is None:
@@ -248,7 +248,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:
-        """Strict and bounded (gateway/request_json.py): too deep, a huge integer, not
+        """Strict and bounded (gateway/http/request_json.py): too deep, a huge integer, not
         UTF-8, NaN or a lone surrogate is MalformedJson, never an error of our own."""
         return request_json.loads(data)
 

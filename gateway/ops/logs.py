@@ -16,7 +16,7 @@ import logging
 import sys
 from typing import Any
 
-from gateway.request_id import current_request_id
+from gateway.core.request_id import current_request_id
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -2,6 +2,6 @@
 `fetch`), the example operations (`examples`), the page (`page`), and what the
 application wires in (`ide`)."""
 
-from gateway.graphiql.ide import ASSET_ROUTE, GraphiQLIde, ide_response
+from gateway.http.graphiql.ide import ASSET_ROUTE, GraphiQLIde, ide_response
 
 __all__ = ["ASSET_ROUTE", "GraphiQLIde", "ide_response"]

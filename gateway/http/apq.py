@@ -25,7 +25,7 @@ several replicas"). In this mode every use of an operation starts its TTL again,
 operations in use never expire; one unused for the whole TTL does, and must be registered
 again (the deploy step; or a longer GATEWAY_APQ_TTL).
 
-When the store fails (gateway/store_health.py): a request that needs it (a hash alone;
+When the store fails (gateway/store/health.py): a request that needs it (a hash alone;
 in persisted-only mode, any operation) raises StoreUnavailable, answered 503; a
 registration runs unstored.
 """
@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graphql import ASTValidationRule, GraphQLError, parse, specified_rules
 from redis.asyncio import Redis
 
-from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
+from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 if TYPE_CHECKING:
     import strawberry

@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.asgi_body import BodyTooLarge, Disconnected, read_body, replaying
-from gateway.http_errors import error_response
+from gateway.http.errors import error_response
 
 
 class BodyLimitMiddleware:

@@ -4,7 +4,7 @@ process: idempotency, persisted queries, rate limits and invoice locks.
 - Every Redis call goes through `StoreHealth.run`. A failure (the connection refused or
   reset, a timeout, an error answer) becomes `StoreUnavailable`; what each store does with
   it is its own rule: a request that needs the store is answered 503 STORE_UNAVAILABLE
-  with `Retry-After` (`StoreUnavailableMiddleware`), the rate limit lets the request pass,
+  with `Retry-After` (gateway/http/stores.py), the rate limit lets the request pass,
   an invoice lock falls back to this process's own.
 - One log line when the store stops answering and one when it answers again, never a line
   (or a traceback) per request.
@@ -19,11 +19,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from gateway.http_errors import error_response
 
 log = logging.getLogger("gateway")
 
@@ -119,36 +114,3 @@ def redis_health(
     return StoreHealth(
         "Redis", errors=(RedisError, OSError), probe_interval=probe_interval, clock=clock
     )
-
-
-def unavailable_response(exc: StoreUnavailable) -> JSONResponse:
-    return error_response(
-        503,
-        f"{exc.store}, where the gateway keeps shared state, is not answering: "
-        "retry after the number of seconds in the Retry-After header",
-        CODE,
-        headers={"Retry-After": str(exc.retry_after)},
-    )
-
-
-class StoreUnavailableMiddleware:
-    """A request that needed the store while it was down is answered 503
-    STORE_UNAVAILABLE with `Retry-After` (never a 500), when nothing was sent yet."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except StoreUnavailable as exc:
-            if started or scope["type"] != "http":
-                raise
-            await unavailable_response(exc)(scope, receive, send)

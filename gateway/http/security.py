@@ -29,10 +29,10 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.http_errors import error_response
-from gateway.http_limits import BodyLimitMiddleware
-from gateway.ratelimit import RateLimiter, RateLimitMiddleware
-from gateway.request_id import RequestIdMiddleware
+from gateway.http.errors import error_response
+from gateway.http.limits import BodyLimitMiddleware
+from gateway.http.ratelimit import RateLimiter, RateLimitMiddleware
+from gateway.http.request_id import RequestIdMiddleware
 from gateway.settings import Settings
 
 SIMPLE_CONTENT_TYPES = frozenset(

@@ -6,7 +6,7 @@ Without `GATEWAY_REDIS_URL` each lives in this process (`MemoryStore`,
 several (each replica would replay, register and count on its own). With it, all four
 live in Redis under the `invoice-gateway:` namespace, every key with a TTL, through one
 client per app that the lifespan opens and closes (`RedisConnection`), and one
-`StoreHealth` that knows for all of them whether Redis answers (gateway/store_health.py).
+`StoreHealth` that knows for all of them whether Redis answers (gateway/store/health.py).
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.apq import MemoryQueryStore, QueryStore, RedisQueryStore
-from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
-from gateway.locks import InvoiceLocks, MemoryLocks, RedisLocks
-from gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from gateway.http.apq import MemoryQueryStore, QueryStore, RedisQueryStore
+from gateway.http.errors import error_response
+from gateway.http.idempotency import IdempotencyStore, MemoryStore, RedisStore
+from gateway.http.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gateway.settings import Settings
-from gateway.store_health import StoreHealth, redis_health
+from gateway.store.health import CODE, StoreHealth, StoreUnavailable, redis_health
+from gateway.store.locks import InvoiceLocks, MemoryLocks, RedisLocks
 
 NAMESPACE = "invoice-gateway"
 
@@ -90,3 +93,36 @@ def stores_for(settings: Settings) -> Stores:
         redis=redis,
         locks=RedisLocks(lambda: redis.client, namespace=NAMESPACE, health=health),
     )
+
+
+def unavailable_response(exc: StoreUnavailable) -> JSONResponse:
+    return error_response(
+        503,
+        f"{exc.store}, where the gateway keeps shared state, is not answering: "
+        "retry after the number of seconds in the Retry-After header",
+        CODE,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+class StoreUnavailableMiddleware:
+    """A request that needed the store while it was down is answered 503
+    STORE_UNAVAILABLE with `Retry-After` (never a 500), when nothing was sent yet."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except StoreUnavailable as exc:
+            if started or scope["type"] != "http":
+                raise
+            await unavailable_response(exc)(scope, receive, send)

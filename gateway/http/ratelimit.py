@@ -14,7 +14,7 @@ one number per caller (the "theoretical arrival time"), kept in this process or 
 (one atomic script, so the limit holds across replicas). Over the limit: 429 with
 `Retry-After` (whole seconds until one request is allowed again) and
 `{"errors": [{"message", "extensions": {"code": "RATE_LIMITED"}}]}`. If Redis fails,
-requests pass: the outage is logged once, when it starts (gateway/store_health.py).
+requests pass: the outage is logged once, when it starts (gateway/store/health.py).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from redis.asyncio import Redis
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.http_errors import error_response
-from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
+from gateway.http.errors import error_response
+from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 PERIOD = 60.0
 

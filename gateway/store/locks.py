@@ -14,7 +14,7 @@ the first wrote. Writers outside the gateway still race (README, "Nothing lost")
   Lua script). The process's own lock is taken first, so a replica's writers queue in
   memory and only one of them polls Redis. If Redis fails, the process lock alone
   serialises this replica's writers; the outage is logged once, when it starts, and once
-  when it ends (gateway/store_health.py), not per lock.
+  when it ends (gateway/store/health.py), not per lock.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Protocol
 
-from gateway.errors import ErrorCode, GatewayError
-from gateway.store_health import StoreHealth, StoreUnavailable, redis_health
+from gateway.core.errors import ErrorCode, GatewayError
+from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 if TYPE_CHECKING:  # redis is loaded by the stores that use it (it probes for OpenTelemetry)
     from redis.asyncio import Redis

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.domain import Capabilities, Vendor, VendorClient
-from gateway.loaders import BatchHook, Loaders
-from gateway.locks import InvoiceLocks, MemoryLocks
+from gateway.core.domain import Capabilities, Vendor, VendorClient
+from gateway.core.loaders import BatchHook, Loaders
 from gateway.settings import Limits
+from gateway.store.locks import InvoiceLocks, MemoryLocks
 from gateway.vendors.budget import CallBudget
 
 
@@ -20,7 +20,7 @@ class Context:
     client_for: Callable[[Vendor], VendorClient]
     capabilities: Mapping[Vendor, Capabilities] = field(default_factory=dict)
     on_batch: BatchHook | None = None  # told each dataloader batch's size (metrics)
-    # One writer per invoice (gateway/locks.py); the app's, shared by every request.
+    # One writer per invoice (gateway/store/locks.py); the app's, shared by every request.
     locks: InvoiceLocks = field(default_factory=MemoryLocks)
     # Seconds a write waits for another writer of the same invoice, and how long a lock
     # shared across replicas outlives a holder that died (a read and a write, each bounded

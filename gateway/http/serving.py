@@ -298,7 +298,7 @@ def config(app: Any, *, host: str, port: int, server: Server, **options: Any) ->
         # No trusted proxy: no proxy headers at all (and FORWARDED_ALLOW_IPS is ignored).
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
-        log_config=None,  # the gateway configures logging (gateway/logs.py)
+        log_config=None,  # the gateway configures logging (gateway/ops/logs.py)
         **options,
     )
 

@@ -1,0 +1,1 @@
+"""The neutral core: invoice types, global IDs, errors, money, loaders, the update service."""
