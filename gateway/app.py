@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.core.domain import Vendor, VendorClient
+from gateway.core.service import Writers
 from gateway.http.apq import PersistedQueries, validates
 from gateway.http.graphiql import ASSET_ROUTE, GraphiQLIde
 from gateway.http.idempotency import IdempotencyMiddleware
@@ -28,10 +29,11 @@ from gateway.ops.tracing import make_tracing
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.settings import Settings
+from gateway.vendors.base import ClientOptions
 from gateway.vendors.breaker import Breakers
 from gateway.vendors.budget import CallBudget
-from gateway.vendors.credentials import credentials_for
-from gateway.vendors.factory import http_clients, vendor_capabilities, vendor_client
+from gateway.vendors.factory import http_clients, vendor_client
+from gateway.vendors.registry import Registry, default_registry
 from gateway.vendors.retry import RetryStats
 
 log = logging.getLogger("gateway")
@@ -40,20 +42,22 @@ DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
 
 def create_app(
-    settings: Settings, *, sandbox_origin: str = DEFAULT_ORIGIN, tracer_provider: Any = None
+    settings: Settings,
+    *,
+    sandbox_origin: str = DEFAULT_ORIGIN,
+    tracer_provider: Any = None,
+    registry: Registry | None = None,
 ) -> Starlette:
-    """The gateway. With the sandbox on, the emulators are mounted under /sandbox and the
-    gateway calls them over HTTP at `sandbox_origin`, exactly as it would call a vendor.
-    With `settings.tracing`, spans go to `tracer_provider` (default: OpenTelemetry's global
-    one)."""
+    """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
+    sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
+    HTTP at `sandbox_origin`, exactly as it would call a vendor. With `settings.tracing`,
+    spans go to `tracer_provider` (default: OpenTelemetry's global one)."""
+    registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
-        from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
-        from gateway.sandbox import create_sandbox_app
+        from gateway.sandbox import create_sandbox_app, sandboxed
 
-        settings = settings.with_sandbox(
-            sandbox_origin, DEMO.kantata_token, DEMO.kitchen_token, DEMO.kitchen_workspace
-        )
+        settings = sandboxed(settings, sandbox_origin)
         routes.append(Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks)))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
@@ -64,40 +68,49 @@ def create_app(
     observer = Observer(make_tracing(settings.tracing, tracer_provider))
     observer.watch(breakers, retry_stats)
 
-    capabilities = vendor_capabilities()
+    # Shared state (idempotency, persisted queries, rate limits): in this process, or in
+    # Redis when configured, through one client the lifespan opens and closes.
+    stores = stores_for(settings)
+    capabilities = {adapter.vendor: adapter.capabilities for adapter in registry}
+    # One writer per invoice: a writer waits for another at most the vendor's deadline; a
+    # lock outlives a holder that died by a read and a write, each within it, and a margin.
+    writers = Writers(
+        stores.locks, wait=settings.upstream_timeout, ttl=2 * settings.upstream_timeout + 5
+    )
 
     def make_context(request: Request) -> Context:
-        credentials = credentials_for(settings, request.headers)
         budget = CallBudget(settings.limits.max_vendor_calls)
+        options = ClientOptions(
+            deadline=settings.upstream_timeout,
+            resilience=settings.resilience,
+            max_bytes=settings.upstream_max_bytes,
+            breakers=breakers,
+            stats=retry_stats,
+            observer=observer,
+            budget=budget,
+        )
 
         def client_for(vendor: Vendor) -> VendorClient:
-            return vendor_client(
-                vendor,
-                settings,
-                http,
-                credentials,
-                breakers=breakers,
-                stats=retry_stats,
-                observer=observer,
-                budget=budget,
-            )
+            adapter = registry.adapter(vendor)
+            config = settings.vendor(vendor.key)
+            return vendor_client(adapter, config, http, request.headers, options)
 
         return Context(
             client_for=client_for,
+            ids=registry.ids,
             capabilities=capabilities,
             on_batch=observer.batch,
-            locks=stores.locks,
-            lock_wait=settings.upstream_timeout,
-            # A read and a write, each within its deadline, and a margin.
-            lock_ttl=2 * settings.upstream_timeout + 5,
+            writers=writers,
             limits=settings.limits,
             budget=budget,
         )
 
-    schema = build_schema(settings.limits, introspection=settings.introspection, observer=observer)
-    # Shared state (idempotency, persisted queries, rate limits): in this process, or in
-    # Redis when configured, through one client the lifespan opens and closes.
-    stores = stores_for(settings)
+    schema = build_schema(
+        settings.limits,
+        vendors=registry.vendors,
+        introspection=settings.introspection,
+        observer=observer,
+    )
     # Persisted documents are stored only when they pass the schema's own checks.
     persisted = PersistedQueries(
         stores.queries,
@@ -123,9 +136,15 @@ def create_app(
         max_answer_bytes=settings.limits.idempotency_max_answer_bytes,
         documents=stores.queries.get,
         max_tokens=settings.limits.max_tokens,
+        caller_headers=registry.credential_headers(),
     )
-    graphql = guard(StoreUnavailableMiddleware(idempotency), settings, stores.rate_limiter)
-    readiness = Readiness(settings, stores.redis.ping if stores.redis else None)
+    graphql = guard(
+        StoreUnavailableMiddleware(idempotency),
+        settings,
+        stores.rate_limiter,
+        credential_headers=registry.credential_headers(),
+    )
+    readiness = Readiness(settings, registry, stores.redis.ping if stores.redis else None)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "sandbox": bool(settings.sandbox)})
@@ -138,7 +157,7 @@ def create_app(
         return RedirectResponse("/graphql")
 
     # GraphiQL's own files, when fetched (the /graphql page falls back to the CDN).
-    graphiql_ide = GraphiQLIde.from_settings(settings)
+    graphiql_ide = GraphiQLIde.from_settings(settings, registry)
     routes.append(Route(ASSET_ROUTE, graphiql_ide.serve_asset, methods=["GET"]))
 
     routes += [
@@ -154,9 +173,10 @@ def create_app(
         if settings.sandbox:
             log.warning(
                 "SANDBOX MODE: no vendor is called; the gateway talks to the built-in "
-                "emulators at %s/sandbox with demo data. Configure KANTATA_TOKEN or "
-                "KITCHEN_TOKEN (or GATEWAY_SANDBOX=false) to reach the real vendors.",
+                "emulators at %s/sandbox with demo data. Configure %s "
+                "(or GATEWAY_SANDBOX=false) to reach the real vendors.",
                 sandbox_origin,
+                " or ".join(f"{adapter.setting_prefix}_TOKEN" for adapter in registry),
             )
         if settings.persisted_queries_only and stores.redis is None:
             log.warning(
@@ -165,7 +185,9 @@ def create_app(
             )
         if stores.redis is not None:
             await stores.redis.open()
-        http.update(http_clients(settings))
+        http.update(
+            http_clients(registry.vendors, settings.upstream_timeout, settings.upstream_transport)
+        )
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
             # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
@@ -181,3 +203,9 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
     return app
+
+
+def export_schema(registry: Registry | None = None) -> str:
+    """The SDL of the schema the gateway serves over `registry`'s vendors."""
+    vendors = (registry or default_registry()).vendors
+    return build_schema(vendors=vendors).as_str() + "\n"

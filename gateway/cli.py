@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _graphiql_assets(args.dest)
 
     if args.command == "export-schema":
-        from gateway.schema import export_schema
+        from gateway.app import export_schema
 
         sys.stdout.write(export_schema())
         return 0

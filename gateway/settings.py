@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-DEFAULT_KANTATA_BASE_URL = "https://api.mavenlink.com/api/v1"
-DEFAULT_KITCHEN_BASE_URL = "https://{workspace}.kitchen.co/api"
-WORKSPACE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+from gateway.vendors.base import VendorAdapter, VendorConfig
+from gateway.vendors.registry import Registry, default_registry
+from gateway.vendors.resilience import Resilience
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # Fields whose values are secrets: never in a repr, a log line or an error.
-_SECRET_FIELDS = {"kantata_token", "kitchen_token", "api_keys", "redis_url"}
+# (Vendor tokens hide themselves: VendorConfig's repr.)
+_SECRET_FIELDS = {"api_keys", "redis_url"}
 
 
 class SettingsError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Resilience:
-    """How the gateway treats a failing vendor (one place; the README has the table)."""
-
-    # Retries of idempotent calls (GET and the vendors' PUTs) on refused or reset
-    # connections, 502/503/504 and 429; attempts include the first one.
-    retry_attempts: int = 3
-    retry_backoff: float = 0.2  # seconds before the first retry; doubles, with jitter
-    retry_backoff_max: float = 2.0
-    retry_after_cap: float = 10.0  # a vendor's Retry-After is honoured up to this
-    # Circuit breaker per vendor host: after this many failures in a row, answer
-    # UPSTREAM_UNAVAILABLE at once for the cool-down, then let one probe through.
-    breaker_failures: int = 5
-    breaker_cooldown: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -88,11 +72,9 @@ class Server:
 
 @dataclass(frozen=True)
 class Settings:
-    kantata_base_url: str = DEFAULT_KANTATA_BASE_URL
-    kantata_token: str | None = None
-    kitchen_base_url: str = DEFAULT_KITCHEN_BASE_URL
-    kitchen_workspace: str | None = None
-    kitchen_token: str | None = None
+    # Each vendor's base URL, token and other credentials, by vendor key (`kantata`); a
+    # vendor not named here has its adapter's defaults and no token.
+    vendors: Mapping[str, VendorConfig] = field(default_factory=dict)
     # None: decided from the tokens (on exactly when none is configured).
     sandbox: bool | None = None
     upstream_timeout: float = 30.0
@@ -132,23 +114,14 @@ class Settings:
     def sandbox_enabled(self) -> bool:
         if self.sandbox is not None:
             return self.sandbox
-        return not (self.kantata_token or self.kitchen_token)
+        return not self.has_vendor_token
 
-    def with_sandbox(
-        self, origin: str, kantata_token: str, kitchen_token: str, kitchen_workspace: str
-    ) -> Settings:
-        """These settings pointed at the embedded sandbox served at `origin`, with the
-        sandbox's demo credentials in place of any configured ones (a real vendor token is
-        never sent to the emulators)."""
-        return replace(
-            self,
-            sandbox=True,
-            kantata_base_url=f"{origin}/sandbox/kantata/api/v1",
-            kitchen_base_url=f"{origin}/sandbox/kitchen/{{workspace}}/api",
-            kantata_token=kantata_token,
-            kitchen_token=kitchen_token,
-            kitchen_workspace=kitchen_workspace,
-        )
+    @property
+    def has_vendor_token(self) -> bool:
+        return any(config.token for config in self.vendors.values())
+
+    def vendor(self, key: str) -> VendorConfig:
+        return self.vendors.get(key) or VendorConfig()
 
     def __repr__(self) -> str:
         # Secrets never reach a log line, even through a debug print of the settings.
@@ -160,17 +133,13 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+    def from_env(cls, environ: Mapping[str, str], registry: Registry | None = None) -> Settings:
         read = _Reader(environ)
-        workspace = read.text("KITCHEN_WORKSPACE")
-        if workspace is not None and not WORKSPACE_SLUG.fullmatch(workspace):
-            raise SettingsError("KITCHEN_WORKSPACE must match ^[a-z0-9][a-z0-9-]{0,62}$")
         return cls(
-            kantata_base_url=read.text("KANTATA_BASE_URL") or DEFAULT_KANTATA_BASE_URL,
-            kantata_token=read.text("KANTATA_TOKEN"),
-            kitchen_base_url=read.text("KITCHEN_BASE_URL") or DEFAULT_KITCHEN_BASE_URL,
-            kitchen_workspace=workspace,
-            kitchen_token=read.text("KITCHEN_TOKEN"),
+            vendors={
+                adapter.vendor.key: read.vendor(adapter)
+                for adapter in registry or default_registry()
+            },
             sandbox=read.flag("GATEWAY_SANDBOX", None),
             upstream_timeout=read.number("GATEWAY_UPSTREAM_TIMEOUT", 30.0, 0.001, 600),
             upstream_transport=read.choice(
@@ -236,6 +205,23 @@ class Settings:
 class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
+
+    def vendor(self, adapter: VendorAdapter) -> VendorConfig:
+        """`<PREFIX>_BASE_URL`, `<PREFIX>_TOKEN`, and each of the adapter's params."""
+        params: dict[str, str] = {}
+        for param in adapter.params:
+            value = self.text(param.setting)
+            if value is None:
+                continue
+            if not param.pattern.fullmatch(value):
+                raise SettingsError(param.problem(param.setting))
+            params[param.name] = value
+        prefix = adapter.setting_prefix
+        return VendorConfig(
+            base_url=self.text(f"{prefix}_BASE_URL"),
+            token=self.text(f"{prefix}_TOKEN"),
+            params=params,
+        )
 
     def text(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()

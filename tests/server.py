@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.vendors.base import VendorConfig
 
 
 def free_port() -> int:
@@ -65,11 +66,10 @@ def dead_vendors(**changes: Any) -> Settings:
     return Settings(
         **{
             "sandbox": False,
-            "kantata_base_url": f"{nowhere}/api/v1",
-            "kantata_token": "t",
-            "kitchen_base_url": f"{nowhere}/{{workspace}}/api",
-            "kitchen_token": "t",
-            "kitchen_workspace": "demo",
+            "vendors": {
+                "kantata": VendorConfig(f"{nowhere}/api/v1", "t"),
+                "kitchen": VendorConfig(f"{nowhere}/{{workspace}}/api", "t", {"workspace": "demo"}),
+            },
             **changes,
         }
     )

@@ -14,9 +14,13 @@ import pytest
 from gateway.http.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError, validates
 from gateway.schema import build_schema
 from gateway.settings import Settings
+from gateway.vendors.registry import default_registry
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
 from tests.server import serve_gateway
+
+VENDORS = default_registry().vendors
+
 
 READ = '{ invoice(id: "kantata:invoice:101") { number } }'
 PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
@@ -171,7 +175,7 @@ def registering(query: str) -> dict[str, Any]:
     ],
 )
 async def test_a_document_that_does_not_validate_runs_unstored(document: str) -> None:
-    apq = PersistedQueries(MemoryQueryStore(), check=validates(build_schema()))
+    apq = PersistedQueries(MemoryQueryStore(), check=validates(build_schema(vendors=VENDORS)))
     assert await apq.resolve(registering(document)) == registering(document)
     assert await apq.store.get(sha(document)) is None
 

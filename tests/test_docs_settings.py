@@ -7,13 +7,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from gateway.vendors.registry import default_registry
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTING = re.compile(r"\b((?:GATEWAY|KANTATA|KITCHEN)_[A-Z_]+[A-Z])\b")
 
 
 def _read_by_code() -> set[str]:
+    """The settings settings.py names, and each vendor adapter's (prefix and params)."""
     source = (ROOT / "gateway" / "settings.py").read_text()
-    return set(re.findall(r'read\.\w+\(\s*"((?:GATEWAY|KANTATA|KITCHEN)_[A-Z_]+)"', source))
+    named = set(re.findall(r'read\.\w+\(\s*"((?:GATEWAY|KANTATA|KITCHEN)_[A-Z_]+)"', source))
+    for adapter in default_registry():
+        named |= {f"{adapter.setting_prefix}_BASE_URL", f"{adapter.setting_prefix}_TOKEN"}
+        named |= {param.setting for param in adapter.params}
+    return named
 
 
 def _limits_table() -> str:

@@ -11,10 +11,13 @@ from graphql import GraphQLError
 from gateway.schema import build_schema, documents
 from gateway.schema.documents import DocumentCache
 from gateway.settings import Limits
+from gateway.vendors.registry import default_registry
+
+VENDORS = default_registry().vendors
 
 
 def test_repeated_operations_are_parsed_and_validated_once() -> None:
-    schema = build_schema()
+    schema = build_schema(vendors=VENDORS)
     query = "query CacheProbe { __typename first: __typename }"
     with (
         mock.patch.object(documents, "parse", wraps=documents.parse) as parse,
@@ -30,7 +33,7 @@ def test_repeated_operations_are_parsed_and_validated_once() -> None:
 
 
 def test_cached_documents_still_meet_the_limits() -> None:
-    schema = build_schema(Limits(max_aliases=1))
+    schema = build_schema(Limits(max_aliases=1), vendors=VENDORS)
     query = "{ a: __typename b: __typename }"
     for _ in range(2):  # the second run comes from the caches
         errors = schema.execute_sync(query).errors
@@ -38,7 +41,7 @@ def test_cached_documents_still_meet_the_limits() -> None:
 
 
 def test_a_cached_document_is_checked_again_with_each_requests_variables() -> None:
-    schema = build_schema(Limits(max_cost=100))
+    schema = build_schema(Limits(max_cost=100), vendors=VENDORS)
     # Skipped, so a query within the limit runs without calling a vendor.
     query = (
         "query($n: Int!) { invoices(vendor: KANTATA, first: $n) @skip(if: true) { totalCount } }"

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
+from gateway.app import export_schema
 from gateway.core.errors import ErrorCode
-from gateway.schema import export_schema
 
 SDL = export_schema()
 CODES = {code.value for code in ErrorCode}

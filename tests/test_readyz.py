@@ -16,6 +16,8 @@ from starlette.routing import Route
 from gateway.app import create_app
 from gateway.ops.readiness import Readiness
 from gateway.settings import Settings
+from gateway.vendors.base import VendorConfig
+from gateway.vendors.registry import default_registry
 from tests.conftest import Gateway
 from tests.server import free_port, serve
 
@@ -53,11 +55,12 @@ def test_any_http_answer_counts_and_no_credential_is_sent(redis_url: str) -> Non
     with serve(vendor) as origin:
         settings = Settings(
             sandbox=False,
-            kantata_base_url=f"{origin}/kantata/api/v1",
-            kantata_token="secret-kantata",
-            kitchen_base_url=origin + "/{workspace}/api",
-            kitchen_workspace="acme",
-            kitchen_token="secret-kitchen",
+            vendors={
+                "kantata": VendorConfig(f"{origin}/kantata/api/v1", "secret-kantata"),
+                "kitchen": VendorConfig(
+                    origin + "/{workspace}/api", "secret-kitchen", {"workspace": "acme"}
+                ),
+            },
             redis_url=redis_url,
         )
         with serve(create_app(settings)) as url:
@@ -77,8 +80,7 @@ def test_unreachable_dependencies_are_named() -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     settings = Settings(
         sandbox=False,
-        kantata_base_url=f"{closed}/api/v1",
-        kantata_token="t",
+        vendors={"kantata": VendorConfig(f"{closed}/api/v1", "t")},
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
     )
     with serve(create_app(settings)) as url:
@@ -103,7 +105,7 @@ def test_calls_are_answered_from_the_latest_round_without_a_probe(redis_url: str
 
     vendor = Starlette(routes=[Route("/{path:path}", slow, methods=["HEAD"])])
     with serve(vendor) as origin:
-        settings = Settings(sandbox=False, kantata_base_url=origin, kantata_token="t")
+        settings = Settings(sandbox=False, vendors={"kantata": VendorConfig(origin, "t")})
         app = create_app(settings)
         with serve(app) as url, httpx.Client(base_url=url) as client:
             pending = client.get("/readyz")
@@ -132,8 +134,12 @@ async def test_rounds_come_every_interval_faster_while_not_ready_and_stop_with_t
             raise httpx.ConnectError("down", request=request)
         return httpx.Response(404)
 
-    settings = Settings(sandbox=False, kantata_base_url="http://vendor.test/api", kantata_token="t")
-    readiness = Readiness(settings, interval=0.2, transport=httpx.MockTransport(vendor))
+    settings = Settings(
+        sandbox=False, vendors={"kantata": VendorConfig("http://vendor.test/api", "t")}
+    )
+    readiness = Readiness(
+        settings, default_registry(), interval=0.2, transport=httpx.MockTransport(vendor)
+    )
     async with readiness.running():
         await asyncio.sleep(0.05)
         down = await readiness.endpoint(None)  # type: ignore[arg-type]

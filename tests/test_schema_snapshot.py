@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateway.schema import export_schema
+from gateway.app import export_schema
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "schema.graphql"
 

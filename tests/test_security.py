@@ -9,6 +9,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from gateway.http.exposure import (
 )
 from gateway.schema.context import Context
 from gateway.settings import Limits, Settings
+from gateway.vendors.base import VendorConfig
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KITCHEN_DRAFT
 from tests.server import serve_gateway
@@ -420,7 +422,7 @@ def test_a_failure_outside_graphql_is_a_masked_500(
     def broken(*args: object) -> object:
         raise RuntimeError("internal detail: context 0xfeedface")
 
-    monkeypatch.setattr(gateway.app, "credentials_for", broken)
+    monkeypatch.setattr(gateway.app, "CallBudget", broken)
     with caplog.at_level(logging.ERROR, logger="gateway"):
         response = gw.http.post("/graphql", json={"query": READ})
     assert response.status_code == 500
@@ -533,7 +535,7 @@ def test_which_binds_are_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
-REAL = Settings(sandbox=False, kantata_token="real-token")
+REAL = Settings(sandbox=False, vendors={"kantata": VendorConfig(token="real-token")})
 
 
 @pytest.mark.parametrize(
@@ -541,13 +543,13 @@ REAL = Settings(sandbox=False, kantata_token="real-token")
     [
         (REAL, "0.0.0.0", True, False),
         (REAL, "10.0.0.5", True, False),
-        (Settings(sandbox=False, kitchen_token="k"), "::", True, False),
-        (Settings(sandbox=False, kantata_token="t", allow_anonymous=True), "0.0.0.0", False, True),
-        (Settings(sandbox=False, kantata_token="t", api_keys=("k",)), "0.0.0.0", False, False),
+        (Settings(sandbox=False, vendors={"kitchen": VendorConfig(token="k")}), "::", True, False),
+        (replace(REAL, allow_anonymous=True), "0.0.0.0", False, True),
+        (replace(REAL, api_keys=("k",)), "0.0.0.0", False, False),
         (REAL, "127.0.0.1", False, False),
         (REAL, "localhost", False, False),
         (Settings(), "0.0.0.0", False, False),  # no token: the sandbox
-        (Settings(sandbox=True, kantata_token="t"), "0.0.0.0", False, False),
+        (replace(REAL, sandbox=True), "0.0.0.0", False, False),
         (Settings(sandbox=False), "0.0.0.0", False, False),  # callers bring their own tokens
     ],
 )

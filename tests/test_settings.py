@@ -1,20 +1,29 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
-from gateway.settings import (
-    DEFAULT_KANTATA_BASE_URL,
-    DEFAULT_KITCHEN_BASE_URL,
-    Settings,
-    SettingsError,
-)
-from gateway.vendors.credentials import credentials_for
+from gateway.settings import Settings, SettingsError
+from gateway.vendors.base import Credentials
+from gateway.vendors.registry import default_registry
+
+REGISTRY = default_registry()
+
+
+def credentials(settings: Settings, vendor: str, headers: Mapping[str, str]) -> Credentials:
+    return REGISTRY.adapter(vendor).credentials(settings.vendor(vendor), headers)
 
 
 def test_defaults_start_on_the_sandbox() -> None:
     settings = Settings.from_env({})
-    assert settings.kantata_base_url == DEFAULT_KANTATA_BASE_URL
-    assert settings.kitchen_base_url == DEFAULT_KITCHEN_BASE_URL
+    # The vendors' documented base URLs (README, "Configuration").
+    kantata, kitchen = (REGISTRY.adapter(key) for key in ("kantata", "kitchen"))
+    assert kantata.base_url(settings.vendor("kantata"), {}) == "https://api.mavenlink.com/api/v1"
+    assert (
+        kitchen.base_url(settings.vendor("kitchen"), {"workspace": "acme"})
+        == "https://acme.kitchen.co/api"
+    )
     assert settings.upstream_timeout == 30.0
     assert settings.sandbox_enabled
 
@@ -53,8 +62,8 @@ def test_bad_settings_are_refused_at_start(environ: dict[str, str]) -> None:
 
 def test_secrets_never_show_in_a_repr() -> None:
     settings = Settings.from_env({"KANTATA_TOKEN": "kan-secret-1", "KITCHEN_TOKEN": "kit-secret-2"})
-    credentials = credentials_for(settings, {"x-kantata-token": "caller-secret-3"})
-    for text in (repr(settings), str(settings), repr(credentials)):
+    mine = credentials(settings, "kantata", {"x-kantata-token": "caller-secret-3"})
+    for text in (repr(settings), str(settings), repr(mine)):
         for secret in ("kan-secret-1", "kit-secret-2", "caller-secret-3"):
             assert secret not in text
 
@@ -63,17 +72,18 @@ def test_request_headers_override_configured_credentials() -> None:
     settings = Settings.from_env(
         {"KANTATA_TOKEN": "a", "KITCHEN_TOKEN": "b", "KITCHEN_WORKSPACE": "demo"}
     )
-    mine = credentials_for(settings, {"x-kantata-token": "c", "x-kitchen-token": "d"})
-    assert (mine.kantata_token, mine.kitchen_token, mine.kitchen_workspace) == ("c", "d", "demo")
-    theirs = credentials_for(settings, {"x-kitchen-token": "e", "x-kitchen-workspace": "acme"})
-    assert (theirs.kitchen_token, theirs.kitchen_workspace) == ("e", "acme")
-    assert credentials_for(settings, {}).kantata_token == "a"
+    mine = {"x-kantata-token": "c", "x-kitchen-token": "d"}
+    assert credentials(settings, "kantata", mine).token == "c"
+    assert credentials(settings, "kitchen", mine) == Credentials("d", {"workspace": "demo"})
+    theirs = {"x-kitchen-token": "e", "x-kitchen-workspace": "acme"}
+    assert credentials(settings, "kitchen", theirs) == Credentials("e", {"workspace": "acme"})
+    assert credentials(settings, "kantata", {}).token == "a"
 
 
 def test_a_workspace_header_never_borrows_the_configured_key() -> None:
     settings = Settings.from_env({"KITCHEN_TOKEN": "operator-key", "KITCHEN_WORKSPACE": "demo"})
-    chosen = credentials_for(settings, {"x-kitchen-workspace": "elsewhere"})
-    assert (chosen.kitchen_token, chosen.kitchen_workspace) == (None, "elsewhere")
+    chosen = credentials(settings, "kitchen", {"x-kitchen-workspace": "elsewhere"})
+    assert chosen == Credentials(None, {"workspace": "elsewhere"})
 
 
 def test_resilience_and_limits_come_from_the_environment() -> None:

@@ -13,9 +13,20 @@ from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 
-class Vendor(enum.Enum):
-    KANTATA = "KANTATA"
-    KITCHEN = "KITCHEN"
+@dataclass(frozen=True)
+class Vendor:
+    """A vendor the gateway serves, as its adapter names it (gateway/vendors/registry.py).
+
+    `key` is the vendor in global IDs, cursors, settings, logs and metrics (`kantata`);
+    `label` is how messages name it; `name`, the key in capitals, is its GraphQL value.
+    """
+
+    key: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return self.key.upper()
 
 
 class InvoiceStatus(enum.Enum):
@@ -374,11 +385,16 @@ class VendorClient(Protocol):
         """Whether the update can only be written knowing the invoice as it is now."""
         ...
 
+    def check_update(self, patch: InvoicePatch) -> None:
+        """Raises GatewayError naming every problem of `patch` that shows without knowing
+        the invoice as it is (before a read that `needs_current` asks for)."""
+        ...
+
     def build_update(
         self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
     ) -> VendorRequest:
-        """The vendor request for `patch`; raises GatewayError naming every problem. With
-        `current` None where `needs_current` holds, it only validates."""
+        """The vendor request for `patch`; raises GatewayError naming every problem.
+        `current` is the invoice as it is, where `needs_current` holds."""
         ...
 
     async def update_invoice(self, request: VendorRequest, native_id: str) -> Bundle: ...

@@ -1,39 +1,17 @@
-"""Readable global IDs: `<vendor>:<type>:<native id>`, validated before they reach a URL."""
+"""Readable global IDs: `<vendor>:<type>:<native id>`, validated before they reach a URL.
+
+The format is the core's. The shapes of each vendor's native IDs are its own (an
+`IdShapes` its adapter holds); `IdParser` reads an ID of any vendor it was given.
+"""
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from gateway.core.domain import Vendor
-
-# Native ID shapes. Kantata IDs are positive integers (sent as strings); Kitchen IDs are a
-# type prefix and 24 lowercase hex digits in every example we have, but we accept any
-# URL-safe token after the prefix so an unseen length still works.
-_KANTATA_NATIVE = re.compile(r"[1-9][0-9]{0,18}")
-_KITCHEN_NATIVE = {
-    "invoice": re.compile(r"in_[A-Za-z0-9]{1,64}"),
-    "user": re.compile(r"u_[A-Za-z0-9]{1,64}"),
-    "item": re.compile(r"invi_[A-Za-z0-9]{1,64}"),
-    "discount": re.compile(r"invti_[A-Za-z0-9]{1,64}"),
-    "tax_item": re.compile(r"invti_[A-Za-z0-9]{1,64}"),
-}
-KANTATA_TYPES = frozenset(
-    {
-        "invoice",
-        "user",
-        "workspace",
-        "time_entry",
-        "expense",
-        "fixed_fee_item",
-        "additional_item",
-        "billing_milestone",
-        "time_adjustment",
-        "external_reference",
-    }
-)
-KITCHEN_TYPES = frozenset(_KITCHEN_NATIVE)
 
 
 class InvalidId(ValueError):
@@ -47,57 +25,99 @@ class GlobalId:
     native: str
 
     def __str__(self) -> str:
-        return f"{self.vendor.value.lower()}:{self.type}:{self.native}"
-
-
-_PREFIX = {vendor: vendor.value.lower() for vendor in Vendor}
+        return format_id(self.vendor, self.type, self.native)
 
 
 def format_id(vendor: Vendor, type_: str, native: str) -> str:
     # Called for every object of every answer: the string directly, not through GlobalId.
-    return f"{_PREFIX[vendor]}:{type_}:{native}"
+    return f"{vendor.key}:{type_}:{native}"
 
 
-def is_native_id(vendor: Vendor, type_: str, native: str) -> bool:
-    """Whether `native` has the shape of a `type_` ID at `vendor`; IDs that arrive in a
-    vendor's answer are checked with this before they are put in a URL."""
-    if vendor is Vendor.KANTATA:
-        return type_ in KANTATA_TYPES and _KANTATA_NATIVE.fullmatch(native) is not None
-    pattern = _KITCHEN_NATIVE.get(type_)
-    return pattern is not None and pattern.fullmatch(native) is not None
-
-
-def well_formed(vendor: Vendor, type_: str, natives: Iterable[str]) -> list[str]:
-    """The distinct IDs among `natives` that are safe to put in a URL, in order; a vendor
-    answer naming a malformed ID is treated as naming nothing (the loader reports it missing)."""
-    return [n for n in dict.fromkeys(natives) if is_native_id(vendor, type_, n)]
-
-
-def parse_id(value: str, expected_type: str | frozenset[str] | None = None) -> GlobalId:
-    """Parse and validate a global ID; raises InvalidId with a message fit for a caller."""
+def _split(value: str) -> tuple[str, str, str]:
     parts = value.split(":")
     if len(parts) != 3:
         raise InvalidId(f"{value!r} is not a global ID (expected vendor:type:id)")
-    vendor_name, type_, native = parts
-    try:
-        vendor = Vendor(vendor_name.upper())
-    except ValueError:
-        raise InvalidId(f"{value!r} names an unknown vendor {vendor_name!r}") from None
-    if vendor_name != vendor_name.lower():
+    vendor_key, type_, native = parts
+    if vendor_key != vendor_key.lower():
         raise InvalidId(f"{value!r}: the vendor is written in lower case")
-    if expected_type is not None:
-        allowed = {expected_type} if isinstance(expected_type, str) else expected_type
-        if type_ not in allowed:
-            raise InvalidId(f"{value!r} is not an ID of type {' or '.join(sorted(allowed))}")
-    if vendor is Vendor.KANTATA:
-        if type_ not in KANTATA_TYPES:
-            raise InvalidId(f"{value!r}: Kantata has no type {type_!r}")
-        if not _KANTATA_NATIVE.fullmatch(native):
-            raise InvalidId(f"{value!r}: a Kantata ID is a positive integer")
-    else:
-        pattern = _KITCHEN_NATIVE.get(type_)
-        if pattern is None:
-            raise InvalidId(f"{value!r}: Kitchen has no type {type_!r}")
-        if not pattern.fullmatch(native):
-            raise InvalidId(f"{value!r} is not a well-formed Kitchen {type_} ID")
-    return GlobalId(vendor, type_, native)
+    return vendor_key, type_, native
+
+
+def _allowed(value: str, type_: str, expected_type: str | frozenset[str] | None) -> None:
+    if expected_type is None:
+        return
+    allowed = {expected_type} if isinstance(expected_type, str) else expected_type
+    if type_ not in allowed:
+        raise InvalidId(f"{value!r} is not an ID of type {' or '.join(sorted(allowed))}")
+
+
+class Lookup(enum.Enum):
+    """What an ID looked up alone (`node(id:)`) is fetched as."""
+
+    INVOICE = "invoice"
+    USER = "user"
+    WORKSPACE = "workspace"
+    LINE_ITEM = "line_item"
+
+
+@dataclass(frozen=True)
+class IdShapes:
+    """One vendor's ID types and the shape of a native ID of each; `hint` says the shape
+    in words for a caller who sent a malformed one. `lookups` are the types the vendor can
+    fetch alone; the others exist only inside their invoice."""
+
+    vendor: Vendor
+    shapes: Mapping[str, re.Pattern[str]]
+    hint: str
+    lookups: Mapping[str, Lookup] = field(default_factory=dict)
+
+    def format(self, type_: str, native: str) -> str:
+        return format_id(self.vendor, type_, native)
+
+    def is_native(self, type_: str, native: str) -> bool:
+        """Whether `native` has the shape of a `type_` ID; IDs that arrive in a vendor's
+        answer are checked with this before they are put in a URL."""
+        pattern = self.shapes.get(type_)
+        return pattern is not None and pattern.fullmatch(native) is not None
+
+    def well_formed(self, type_: str, natives: Iterable[str]) -> list[str]:
+        """The distinct IDs among `natives` that are safe to put in a URL, in order; an
+        answer naming a malformed ID is treated as naming nothing (reported missing)."""
+        return [n for n in dict.fromkeys(natives) if self.is_native(type_, n)]
+
+    def parse(self, value: str, expected_type: str | frozenset[str] | None = None) -> GlobalId:
+        """`value` as one of this vendor's IDs; raises InvalidId fit for a caller."""
+        vendor_key, type_, native = _split(value)
+        if vendor_key != self.vendor.key:
+            raise InvalidId(f"{value!r} is not a {self.vendor.label} ID")
+        return self.checked(value, type_, native, expected_type)
+
+    def checked(
+        self, value: str, type_: str, native: str, expected_type: str | frozenset[str] | None
+    ) -> GlobalId:
+        _allowed(value, type_, expected_type)
+        if type_ not in self.shapes:
+            raise InvalidId(f"{value!r}: {self.vendor.label} has no type {type_!r}")
+        if not self.is_native(type_, native):
+            raise InvalidId(
+                f"{value!r} is not a well-formed {self.vendor.label} {type_} ID ({self.hint})"
+            )
+        return GlobalId(self.vendor, type_, native)
+
+
+class IdParser:
+    """Global IDs of every vendor it was given."""
+
+    def __init__(self, vendors: Iterable[IdShapes]) -> None:
+        self._by_key = {shapes.vendor.key: shapes for shapes in vendors}
+
+    def parse(self, value: str, expected_type: str | frozenset[str] | None = None) -> GlobalId:
+        """Parse and validate a global ID; raises InvalidId with a message fit for a caller."""
+        vendor_key, type_, native = _split(value)
+        shapes = self._by_key.get(vendor_key)
+        if shapes is None:
+            raise InvalidId(f"{value!r} names an unknown vendor {vendor_key!r}")
+        return shapes.checked(value, type_, native, expected_type)
+
+    def shapes(self, vendor: Vendor) -> IdShapes:
+        return self._by_key[vendor.key]

@@ -108,7 +108,7 @@ class Loaders:
 
             async def batch(keys: list[Any]) -> Any:
                 if self._on_batch is not None:
-                    self._on_batch(name, vendor.value.lower(), len(keys))
+                    self._on_batch(name, vendor.key, len(keys))
                 return await make(self._client_for(vendor))(keys)
 
             loader = Loader(batch)

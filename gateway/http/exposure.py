@@ -44,7 +44,7 @@ def _loopback_address(text: str) -> bool:
 def _anonymous_with_tokens(settings: Settings, host: str) -> bool:
     return (
         not settings.sandbox_enabled
-        and bool(settings.kantata_token or settings.kitchen_token)
+        and settings.has_vendor_token
         and not settings.api_keys
         and not is_loopback(host)
     )
@@ -56,7 +56,7 @@ def anonymous_refusal(settings: Settings, host: str, port: int) -> str | None:
         return None
     return (
         f"refusing to listen on {host}:{port}: that is beyond loopback, real vendor "
-        "credentials are configured (KANTATA_TOKEN or KITCHEN_TOKEN) and GATEWAY_API_KEYS "
+        "credentials are configured (a vendor token) and GATEWAY_API_KEYS "
         "is not set, so anyone who reaches the port would read and change invoices with "
         "those tokens. Set GATEWAY_API_KEYS (callers send Authorization: Bearer <key>), or "
         "listen on loopback (--host 127.0.0.1) behind your own proxy, or, when something in "

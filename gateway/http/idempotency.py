@@ -35,7 +35,7 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,8 +56,9 @@ MAX_KEY_LENGTH = 255
 MAX_ANSWER_BYTES = 1_000_000
 # What the in-process store keeps at most, answers and headers counted.
 MEMORY_BYTES = 50_000_000
-# Headers that say who the caller is; an answer is only ever replayed to the same caller.
-_CALLER_HEADERS = ("authorization", "x-kantata-token", "x-kitchen-token", "x-kitchen-workspace")
+# Headers that say who the caller is, with each vendor's credential headers (given): an
+# answer is only ever replayed to the same caller.
+_CALLER_HEADERS = ("authorization",)
 # Headers of the first answer that are not replayed (they describe that one exchange).
 _NOT_REPLAYED = {"content-length", "date", "server", "x-request-id"}
 
@@ -362,8 +363,10 @@ class IdempotencyMiddleware:
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         documents: Callable[[str], Awaitable[str | None]] | None = None,
         max_tokens: int | None = None,
+        caller_headers: Sequence[str] = (),
     ) -> None:
         self.app = app
+        self.caller_headers = (*_CALLER_HEADERS, *(h.lower() for h in caller_headers))
         self.store = store
         self.path = path
         self.on_replay = on_replay  # told of each replay (metrics)
@@ -397,7 +400,7 @@ class IdempotencyMiddleware:
         if not await self._has_mutation(body):
             await self.app(scope, replaying(body, receive), _stored(send, b"false; reason=query"))
             return
-        scoped = _scoped_key(headers, key)
+        scoped = _scoped_key(headers, self.caller_headers, key)
         claim = await self._claim(scoped, _fingerprint(body, headers.get("accept", "")), receive)
         if claim is None:
             return  # the caller went away while waiting
@@ -565,8 +568,8 @@ def _codes(answer: object) -> set[str]:
     return codes
 
 
-def _scoped_key(headers: Headers, key: str) -> str:
-    caller = "\n".join(headers.get(name, "") for name in _CALLER_HEADERS)
+def _scoped_key(headers: Headers, caller_headers: Sequence[str], key: str) -> str:
+    caller = "\n".join(headers.get(name, "") for name in caller_headers)
     return hashlib.sha256(f"{caller}\n\n{key}".encode()).hexdigest()
 
 

@@ -24,6 +24,7 @@ the full GraphQL-over-HTTP treatment (README, "GraphQL over HTTP").
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers, QueryParams
 from starlette.middleware.cors import CORSMiddleware
@@ -38,25 +39,20 @@ from gateway.settings import Settings
 SIMPLE_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
-# Headers a browser never sends cross-site without a preflight; any one, non-empty, will do.
+# Headers a browser never sends cross-site without a preflight, like each vendor's
+# credential headers; any one, non-empty, will do.
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
     "apollo-require-preflight",
     "x-apollo-operation-name",
     "authorization",
-    "x-kantata-token",
-    "x-kitchen-token",
-    "x-kitchen-workspace",
     "idempotency-key",
     "x-request-id",
 )
-# What a browser caller may send and read (CORS).
+# What a browser caller may send and read (CORS), besides each vendor's credential headers.
 ALLOWED_HEADERS = (
     "Content-Type",
     "Authorization",
-    "X-Kantata-Token",
-    "X-Kitchen-Token",
-    "X-Kitchen-Workspace",
     "Idempotency-Key",
     "X-Request-Id",
     "GraphQL-Require-Preflight",
@@ -75,11 +71,17 @@ CSRF_MESSAGE = (
 )
 
 
-def guard(app: ASGIApp, settings: Settings, rate_limiter: RateLimiter | None = None) -> ASGIApp:
+def guard(
+    app: ASGIApp,
+    settings: Settings,
+    rate_limiter: RateLimiter | None = None,
+    credential_headers: Sequence[str] = (),
+) -> ASGIApp:
     """`app` behind every rule, outermost first: request ID, CORS, API key, rate limit
-    (when `settings.rate_limit_per_minute` and a limiter are given), CSRF, body size."""
+    (when `settings.rate_limit_per_minute` and a limiter are given), CSRF, body size.
+    `credential_headers` are the vendors' (X-Kantata-Token...): a caller may send them."""
     app = BodyLimitMiddleware(app, settings.limits.max_body_bytes)
-    app = CsrfMiddleware(app)
+    app = CsrfMiddleware(app, tuple(h.lower() for h in credential_headers))
     if settings.rate_limit_per_minute and rate_limiter is not None:
         app = RateLimitMiddleware(
             app, rate_limiter, by_api_key=bool(settings.api_keys), runs_graphql=runs_graphql
@@ -91,7 +93,7 @@ def guard(app: ASGIApp, settings: Settings, rate_limiter: RateLimiter | None = N
             app,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=list(ALLOWED_HEADERS),
+            allow_headers=[*ALLOWED_HEADERS, *credential_headers],
             expose_headers=list(EXPOSED_HEADERS),
             max_age=600,
         )
@@ -108,22 +110,23 @@ def runs_graphql(scope: Scope) -> bool:
     return bool(scope["method"] == "POST")
 
 
-def is_preflighted(headers: Headers) -> bool:
+def is_preflighted(headers: Headers, also: Sequence[str] = ()) -> bool:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type not in SIMPLE_CONTENT_TYPES:
         return True
-    return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
+    return any(headers.get(name, "").strip() for name in (*PREFLIGHT_HEADERS, *also))
 
 
 class CsrfMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, preflight_headers: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.preflight_headers = preflight_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
             and runs_graphql(scope)
-            and not is_preflighted(Headers(scope=scope))
+            and not is_preflighted(Headers(scope=scope), self.preflight_headers)
         ):
             response = error_response(400, CSRF_MESSAGE, "CSRF_BLOCKED")
             await response(scope, receive, send)

@@ -2,15 +2,15 @@
 
 200 when every dependency answers, else 503; the body names each one:
 `{"status": "ready" | "unavailable", "checks": {"kantata": "ok", "kitchen": "ok",
-"redis": "ok"}}`. A vendor (or a sandbox served apart) is reachable when a `HEAD` of its
-base URL gets any HTTP answer within `timeout` seconds: 401 and 404 count, since the point
-is the network path, and no credential is ever sent. Kitchen's base URL is per workspace;
-with no `KITCHEN_WORKSPACE` configured there is no URL to try and it is reported
-"unchecked". The embedded sandbox is served by this process, so it is "ok" without a probe
-(one would only come back to this server, and land in the emulators' request logs, which
-tests count). Redis (only when configured) must answer `PING`. `/healthz` stays the
-liveness check: it never looks past this process, so a vendor outage does not get
-replicas restarted.
+"redis": "ok"}}`, a check per vendor of the registry. A vendor (or a sandbox served apart)
+is reachable when a `HEAD` of its base URL gets any HTTP answer within `timeout` seconds:
+401 and 404 count, since the point is the network path, and no credential is ever sent.
+A base URL that needs a configured credential (Kitchen's workspace) has no URL to try
+without it, and is reported "unchecked". The embedded sandbox is served by this process,
+so it is "ok" without a probe (one would only come back to this server, and land in the
+emulators' request logs, which tests count). Redis (only when configured) must answer
+`PING`. `/healthz` stays the liveness check: it never looks past this process, so a
+vendor outage does not get replicas restarted.
 
 The checks run in the background, not per call: a task the app's lifespan starts
 (`Readiness.running`) checks every `interval` seconds (every second while not ready, so a
@@ -33,12 +33,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.settings import Settings
+from gateway.vendors.registry import Registry
 
 log = logging.getLogger("gateway")
 
 OK = "ok"
 PENDING = "pending"
-UNCHECKED = "unchecked: no KITCHEN_WORKSPACE configured"
+UNCHECKED = "unchecked"
 # Seconds between rounds while not ready (after start, or while a dependency is down).
 RETRY_INTERVAL = 1.0
 
@@ -64,12 +65,14 @@ class Readiness:
     def __init__(
         self,
         settings: Settings,
+        registry: Registry,
         redis_ping: Callable[[], Awaitable[object]] | None = None,
         timeout: float = 2.0,
         interval: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
+        self._registry = registry
         self._transport = transport  # a test's fake network
         self._redis_ping = redis_ping
         self._timeout = timeout
@@ -78,12 +81,15 @@ class Readiness:
         self._latest = _Result({name: PENDING for name in self._names})
 
     def _vendor_urls(self) -> dict[str, str | None]:
-        settings = self._settings
-        kitchen: str | None = settings.kitchen_base_url
-        if "{workspace}" in settings.kitchen_base_url:
-            workspace = settings.kitchen_workspace
-            kitchen = settings.kitchen_base_url.format(workspace=workspace) if workspace else None
-        return {"kantata": settings.kantata_base_url, "kitchen": kitchen}
+        urls: dict[str, str | None] = {}
+        for adapter in self._registry:
+            config = self._settings.vendor(adapter.vendor.key)
+            urls[adapter.vendor.key] = adapter.base_url(config, config.params)
+        return urls
+
+    def _unchecked(self, key: str) -> str:
+        settings = ", ".join(param.setting for param in self._registry.adapter(key).params)
+        return f"{UNCHECKED}: no {settings} configured"
 
     async def checks(self, client: httpx.AsyncClient) -> dict[str, str]:
         """One round of checks, through `client`."""
@@ -92,7 +98,7 @@ class Readiness:
         results: dict[str, str] = {}
         for name, url in self._vendor_urls().items():
             if url is None:
-                results[name] = UNCHECKED
+                results[name] = self._unchecked(name)
                 continue
             if self._settings.sandbox:
                 results[name] = OK  # the embedded sandbox: served by this very process
@@ -150,6 +156,6 @@ class _Result:
     """One round's checks, rendered once for every call that reads them."""
 
     def __init__(self, checks: dict[str, str]) -> None:
-        self.ready = all(value in (OK, UNCHECKED) for value in checks.values())
+        self.ready = all(value == OK or value.startswith(UNCHECKED) for value in checks.values())
         status = "ready" if self.ready else "unavailable"
         self.body = json.dumps({"status": status, "checks": checks}).encode()

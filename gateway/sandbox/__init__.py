@@ -13,13 +13,15 @@ tests: the request log, fault injection, reset and settings (see `control.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from gateway.sandbox import kantata, kitchen
+from gateway.settings import Settings
+from gateway.vendors.base import VendorConfig
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,27 @@ SANDBOX_CREDENTIALS = SandboxCredentials(
     kitchen_token=kitchen.SANDBOX_API_KEY,
     kitchen_workspace=kitchen.SANDBOX_WORKSPACE,
 )
+
+
+def sandboxed(settings: Settings, origin: str) -> Settings:
+    """`settings` pointed at the embedded sandbox served at `origin`, with the sandbox's
+    demo credentials in place of any configured ones (a real vendor token is never sent
+    to the emulators)."""
+    demo = SANDBOX_CREDENTIALS
+    return replace(
+        settings,
+        sandbox=True,
+        vendors={
+            "kantata": VendorConfig(
+                base_url=f"{origin}/sandbox/kantata/api/v1", token=demo.kantata_token
+            ),
+            "kitchen": VendorConfig(
+                base_url=f"{origin}/sandbox/kitchen/{{workspace}}/api",
+                token=demo.kitchen_token,
+                params={"workspace": demo.kitchen_workspace},
+            ),
+        },
+    )
 
 
 def create_sandbox_app(quirks: Mapping[str, Mapping[str, Any]] | None = None) -> Starlette:

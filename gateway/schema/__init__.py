@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -11,8 +11,10 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtens
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.core.domain import Vendor
 from gateway.core.request_id import current_request_id
 from gateway.schema.documents import CheckedDocuments, DocumentCache
+from gateway.schema.enums import use_vendors
 from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
@@ -74,6 +76,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     limits: Limits | None = None,
     *,
+    vendors: Sequence[Vendor],
     introspection: bool = True,
     observer: OperationObserver | None = None,
 ) -> GatewaySchema:
@@ -101,9 +104,6 @@ def build_schema(
         ),
         extensions=extensions,
     )
+    use_vendors(schema._schema, vendors)
     schema.documents = documents
     return schema
-
-
-def export_schema() -> str:
-    return build_schema().as_str() + "\n"

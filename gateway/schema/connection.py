@@ -25,7 +25,7 @@ import strawberry
 from gateway.core import domain
 from gateway.core.domain import Vendor
 from gateway.core.errors import ErrorCode, GatewayError
-from gateway.core.ids import is_native_id
+from gateway.core.ids import IdShapes
 from gateway.schema.invoice import Invoice, invoice_type
 
 MAX_FIRST = 100
@@ -57,11 +57,11 @@ class InvoiceConnection:
 
 
 def encode_cursor(vendor: Vendor, position: int, native_id: str) -> str:
-    raw = f"{vendor.value.lower()}:{position}:{native_id}".encode()
+    raw = f"{vendor.key}:{position}:{native_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(vendor: Vendor, cursor: str) -> tuple[int, str | None]:
+def decode_cursor(ids: IdShapes, cursor: str) -> tuple[int, str | None]:
     """The position after which the next page starts, and the vendor ID of the invoice the
     cursor saw there (None for a cursor without one); INVALID_INPUT on a foreign cursor."""
     shown = cursor if len(cursor) <= 60 else f"{cursor[:60]}…"  # never echo a huge input
@@ -76,12 +76,12 @@ def decode_cursor(vendor: Vendor, cursor: str) -> tuple[int, str | None]:
     position, colon, anchor = rest.partition(":")
     # isdigit() alone accepts "²", which int() refuses: only ASCII digits are a position.
     if (
-        name != vendor.value.lower()
+        name != ids.vendor.key
         or not (position.isascii() and position.isdigit())
         or len(position) > 9
     ):
         raise problem
-    if colon and not is_native_id(vendor, "invoice", anchor):
+    if colon and not ids.is_native("invoice", anchor):
         raise problem
     return int(position), anchor if colon else None
 
@@ -103,7 +103,7 @@ class Window:
         return self.offset - 1, self.limit + 1
 
 
-def window(vendor: Vendor, first: int, after: str | None) -> Window:
+def window(ids: IdShapes, first: int, after: str | None) -> Window:
     """The window of `first` invoices after the `after` cursor."""
     if not 0 <= first <= MAX_FIRST:
         raise GatewayError.one(
@@ -111,7 +111,7 @@ def window(vendor: Vendor, first: int, after: str | None) -> Window:
         )
     if after is None:
         return Window(0, first)
-    position, anchor = decode_cursor(vendor, after)
+    position, anchor = decode_cursor(ids, after)
     return Window(position + 1, first, anchor)
 
 

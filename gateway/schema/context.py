@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.core.domain import Capabilities, Vendor, VendorClient
+from gateway.core.ids import IdParser
 from gateway.core.loaders import BatchHook, Loaders
+from gateway.core.service import Writers
 from gateway.settings import Limits
-from gateway.store.locks import InvoiceLocks, MemoryLocks
+from gateway.store.locks import MemoryLocks
 from gateway.vendors.budget import CallBudget
 
 
@@ -18,15 +20,12 @@ class Context:
     dataloaders whose cache lives exactly as long as the request."""
 
     client_for: Callable[[Vendor], VendorClient]
+    # Global IDs of every vendor the app serves (their shapes are the vendors' own).
+    ids: IdParser
     capabilities: Mapping[Vendor, Capabilities] = field(default_factory=dict)
     on_batch: BatchHook | None = None  # told each dataloader batch's size (metrics)
     # One writer per invoice (gateway/store/locks.py); the app's, shared by every request.
-    locks: InvoiceLocks = field(default_factory=MemoryLocks)
-    # Seconds a write waits for another writer of the same invoice, and how long a lock
-    # shared across replicas outlives a holder that died (a read and a write, each bounded
-    # by the vendor call's deadline, fit in it).
-    lock_wait: float = 30.0
-    lock_ttl: float = 65.0
+    writers: Writers = field(default_factory=lambda: Writers(MemoryLocks()))
     # What one request may ask (list lengths); its vendor calls, spent by every client.
     limits: Limits = field(default_factory=Limits)
     budget: CallBudget = field(default_factory=lambda: CallBudget(Limits().max_vendor_calls))

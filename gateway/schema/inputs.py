@@ -191,3 +191,20 @@ def to_patch(data: UpdateInvoiceInput, native_id: str, max_list_length: int) -> 
     return domain.InvoicePatch(
         invoice_id=native_id, values=values, expected_updated_at=data.expected_updated_at
     )
+
+
+def input_paths(error: GatewayError) -> GatewayError:
+    """`error` with its neutral field paths (`("expected_updated_at",)`) as the caller
+    sent them, inside `input` (`["input", "expectedUpdatedAt"]`)."""
+    return GatewayError(
+        tuple(
+            dataclasses.replace(p, field=_input_path(p.field)) if p.field else p
+            for p in error.problems
+        )
+    )
+
+
+def _input_path(path: tuple[str, ...]) -> tuple[str, ...]:
+    if path[0] in ("input", "filter"):
+        return path  # already a GraphQL path (the vendors' translation tables' own)
+    return ("input", *(camel(part) for part in path))

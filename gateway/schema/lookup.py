@@ -9,23 +9,12 @@ from strawberry.types.nodes import Selection
 
 from gateway.core.domain import UserKey
 from gateway.core.errors import ErrorCode, GatewayError
-from gateway.core.ids import InvalidId, parse_id
+from gateway.core.ids import InvalidId, Lookup
 from gateway.schema import planning
 from gateway.schema.context import Context
 from gateway.schema.invoice import invoice_type
 from gateway.schema.node import Node
 from gateway.schema.types import LineItem, User, Workspace
-
-# Objects that exist only inside their invoice: no vendor endpoint returns them alone.
-_INSIDE_INVOICE = {
-    "fixed_fee_item": "Kantata fixed fee items",
-    "additional_item": "Kantata additional items",
-    "external_reference": "Kantata external references",
-    "item": "Kitchen items",
-    "discount": "Kitchen discounts",
-    "tax_item": "Kitchen tax items",
-}
-_LINE_ITEM_TYPES = {"time_entry", "expense", "billing_milestone", "time_adjustment"}
 
 
 async def find_node(
@@ -33,26 +22,28 @@ async def find_node(
 ) -> Node | None:
     """The object behind `raw_id`, or None when the vendor has none; GatewayError else."""
     try:
-        gid = parse_id(raw_id)
+        gid = info.context.ids.parse(raw_id)
     except InvalidId as exc:
         raise GatewayError.one(ErrorCode.INVALID_INPUT, str(exc), path) from None
-    if gid.type in _INSIDE_INVOICE:
+    lookup = info.context.ids.shapes(gid.vendor).lookups.get(gid.type)
+    if lookup is None:
+        # Objects that exist only inside their invoice: no vendor endpoint returns them alone.
+        what = f"{gid.vendor.label} {gid.type.replace('_', ' ')}s"
         raise GatewayError.one(
             ErrorCode.INVALID_INPUT,
-            f"{_INSIDE_INVOICE[gid.type]} cannot be looked up alone; read them through their "
-            "invoice",
+            f"{what} cannot be looked up alone; read them through their invoice",
             path,
         )
     loaders = info.context.loaders
     try:
-        if gid.type == "invoice":
+        if lookup is Lookup.INVOICE:
             needs = planning.invoice_needs(selections)
             return invoice_type(await loaders.invoices(gid.vendor).load((gid.native, needs)))
-        if gid.type == "user":
+        if lookup is Lookup.USER:
             return User.of(await loaders.users(gid.vendor).load(UserKey(gid.native)))
-        if gid.type == "workspace":
+        if lookup is Lookup.WORKSPACE:
             return Workspace.of(await loaders.workspaces(gid.vendor).load(gid.native))
-        if gid.type in _LINE_ITEM_TYPES:
+        if lookup is Lookup.LINE_ITEM:
             return LineItem.of(await loaders.line_items(gid.vendor).load(str(gid)))
     except GatewayError as exc:
         if exc.code is ErrorCode.NOT_FOUND:

@@ -7,48 +7,28 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.core.domain import Invoice as DomainInvoice
-from gateway.core.domain import InvoicePatch, Need, Vendor, VendorClient
 from gateway.core.errors import ErrorCode, GatewayError
-from gateway.core.ids import GlobalId, InvalidId, parse_id
+from gateway.core.ids import GlobalId, IdParser, InvalidId
+from gateway.core.service import update_invoice
 from gateway.schema import planning
 from gateway.schema.capabilities import VendorCapabilities, vendor_capabilities
 from gateway.schema.connection import InvoiceConnection, connection, resume, window
 from gateway.schema.context import Context
+from gateway.schema.enums import Vendor
 from gateway.schema.errors import UserError, field_error, user_errors
 from gateway.schema.filters import InvoiceFilter, filter_values
-from gateway.schema.inputs import UpdateInvoiceInput, to_patch
+from gateway.schema.inputs import UpdateInvoiceInput, input_paths, to_patch
 from gateway.schema.invoice import Invoice, invoice_type
 from gateway.schema.lookup import find_node
 from gateway.schema.node import Node
 from gateway.schema.preview import VendorRequestPreview
 
 
-def _invoice_id(value: str, path: tuple[str, ...]) -> GlobalId:
+def _invoice_id(ids: IdParser, value: str, path: tuple[str, ...]) -> GlobalId:
     try:
-        return parse_id(value, "invoice")
+        return ids.parse(value, "invoice")
     except InvalidId as exc:
         raise GatewayError.one(ErrorCode.INVALID_INPUT, str(exc), path) from None
-
-
-async def _current(client: VendorClient, patch: InvoicePatch) -> DomainInvoice:
-    """The invoice as the vendor has it now; CONFLICT if it changed since the caller read it.
-
-    Neither vendor offers a conditional write, so this narrows the window between the read
-    and the write to one round trip; it cannot close it."""
-    found = await client.fetch_invoices([patch.invoice_id], frozenset({Need.LINE_ITEMS}))
-    if not found.invoices:
-        raise GatewayError.one(ErrorCode.NOT_FOUND, f"invoice {patch.invoice_id} was not found")
-    current = found.invoice
-    expected = patch.expected_updated_at
-    if expected is not None and current.updated_at != expected:
-        seen = current.updated_at.isoformat() if current.updated_at else "unknown"
-        raise GatewayError.one(
-            ErrorCode.CONFLICT,
-            f"the invoice changed since you read it: its updatedAt is now {seen}",
-            ("input", "expectedUpdatedAt"),
-        )
-    return current
 
 
 @strawberry.type
@@ -77,7 +57,7 @@ class Query:
     @strawberry.field(description="One invoice by global ID; null when the vendor has none.")
     async def invoice(self, info: Info[Context, None], id: strawberry.ID) -> Invoice | None:
         try:
-            gid = _invoice_id(id, ("id",))
+            gid = _invoice_id(info.context.ids, id, ("id",))
             needs = planning.invoice_needs(planning.below(info.selected_fields))
             invoice = await info.context.loaders.invoices(gid.vendor).load((gid.native, needs))
         except GatewayError as exc:
@@ -104,7 +84,7 @@ class Query:
         nodes = planning.children(planning.children(below, "edges"), "node")
         needs = planning.invoice_needs(nodes + planning.children(below, "nodes"))
         try:
-            wanted = window(vendor, first, after)
+            wanted = window(info.context.ids.shapes(vendor), first, after)
             client = info.context.client(vendor)
             start, limit = wanted.fetch
             bundle = await client.list_invoices(filter_values(filter), start, limit, needs)
@@ -159,7 +139,7 @@ def _planned_calls(context: Context, ids: list[strawberry.ID]) -> int:
     counts: dict[tuple[Vendor, str], int] = {}
     for raw in ids:
         try:
-            gid = parse_id(raw)
+            gid = context.ids.parse(raw)
         except InvalidId:
             continue
         counts[(gid.vendor, gid.type)] = counts.get((gid.vendor, gid.type), 0) + 1
@@ -192,26 +172,18 @@ class Mutation:
         ] = False,
     ) -> UpdateInvoicePayload:
         try:
-            gid = _invoice_id(input.id, ("input", "id"))
+            gid = _invoice_id(info.context.ids, input.id, ("input", "id"))
             selections = planning.children(planning.below(info.selected_fields), "invoice")
             needs = planning.invoice_needs(selections)
             context = info.context
             client = context.client(gid.vendor)
             patch = to_patch(input, gid.native, context.limits.max_list_length)
-            request = client.build_update(patch, needs)  # every input problem, before a call
-            if dry_run:
-                if patch.expected_updated_at is not None or client.needs_current(patch):
-                    request = client.build_update(patch, needs, await _current(client, patch))
-                preview = VendorRequestPreview.of(client.preview(request))
-                return UpdateInvoicePayload(invoice=None, user_errors=[], dry_run=preview)
-            # One writer per invoice through the gateway: the read below sees every write
-            # of the gateway's that came before (gateway/store/locks.py).
-            key = f"{gid.vendor.value}:{client.scope}:{gid.native}"
-            async with context.locks.hold(key, wait=context.lock_wait, ttl=context.lock_ttl):
-                if patch.expected_updated_at is not None or client.needs_current(patch):
-                    request = client.build_update(patch, needs, await _current(client, patch))
-                bundle = await client.update_invoice(request, gid.native)
+            done = await update_invoice(client, patch, needs, context.writers, preview=dry_run)
         except GatewayError as exc:
-            return UpdateInvoicePayload(invoice=None, user_errors=user_errors(exc))
-        info.context.loaders.prime(gid.vendor, bundle)
-        return UpdateInvoicePayload(invoice=invoice_type(bundle.invoice), user_errors=[])
+            return UpdateInvoicePayload(invoice=None, user_errors=user_errors(input_paths(exc)))
+        if done.preview is not None:
+            preview = VendorRequestPreview.of(done.preview)
+            return UpdateInvoicePayload(invoice=None, user_errors=[], dry_run=preview)
+        assert done.bundle is not None
+        info.context.loaders.prime(gid.vendor, done.bundle)
+        return UpdateInvoicePayload(invoice=invoice_type(done.bundle.invoice), user_errors=[])

@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
-from gateway.settings import Resilience
+from gateway.vendors.resilience import Resilience
 
 log = logging.getLogger("gateway.upstream")
 

@@ -17,7 +17,7 @@ from typing import Any
 from gateway.core.currency import is_currency
 from gateway.core.domain import FieldCapability, FieldLimits
 from gateway.core.errors import ErrorCode, Path, ProblemCollector
-from gateway.core.ids import InvalidId, parse_id
+from gateway.core.ids import IdShapes, InvalidId
 
 
 class Invalid(ValueError):
@@ -164,17 +164,14 @@ def currency(key: str) -> FieldRule:
 JAVA_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 
 
-def native_id(value: Any, expected_type: str, vendor_name: str, at: Sequence[str] = ()) -> str:
+def native_id(value: Any, expected_type: str, ids: IdShapes, at: Sequence[str] = ()) -> str:
     """The native part of a global ID, checked for the vendor and type."""
     if not isinstance(value, str):
         raise Invalid("must be an ID", at)
     try:
-        gid = parse_id(value, expected_type)
+        return ids.parse(value, expected_type).native
     except InvalidId as exc:
         raise Invalid(str(exc), at) from None
-    if gid.vendor.value != vendor_name:
-        raise Invalid(f"{value!r} is not a {vendor_name.title()} ID", at)
-    return gid.native
 
 
 def finite_decimal(value: Any, at: Sequence[str]) -> Decimal:

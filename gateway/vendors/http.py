@@ -35,9 +35,9 @@ import httpx
 from gateway.core.domain import RequestPreview, VendorRequest
 from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.core.request_id import current_request_id
-from gateway.settings import Resilience
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
 from gateway.vendors.budget import CallBudget
+from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,

@@ -160,6 +160,7 @@ def tuned_app(environ: Mapping[str, str]) -> Starlette:
     from gateway.settings import Settings
     from gateway.vendors.factory import http_clients
     from gateway.vendors.http import encode_json
+    from gateway.vendors.registry import default_registry
 
     settings = Settings.from_env(environ)
     vendors = vendors_from_env(environ)
@@ -197,8 +198,9 @@ def tuned_app(environ: Mapping[str, str]) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pooled = http_clients(settings)
-        clients.update({vendor.value.lower(): client for vendor, client in pooled.items()})
+        vendors = default_registry().vendors
+        pooled = http_clients(vendors, settings.upstream_timeout, settings.upstream_transport)
+        clients.update({vendor.key: client for vendor, client in pooled.items()})
         if set(clients) != set(VENDORS):
             raise RuntimeError(f"the gateway's vendors changed: {sorted(clients)}")
         try:

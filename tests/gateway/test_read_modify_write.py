@@ -31,6 +31,7 @@ from gateway.sandbox import create_sandbox_app
 from gateway.sandbox.kantata import SANDBOX_TOKEN
 from gateway.sandbox.kitchen import SANDBOX_API_KEY, SANDBOX_WORKSPACE
 from gateway.settings import Settings
+from gateway.vendors.base import VendorConfig
 from gateway.vendors.kantata import translate
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
@@ -115,9 +116,12 @@ def test_the_same_writes_go_through_when_every_list_is_answered(gw: Gateway) -> 
         assert payload["userErrors"] == []
 
 
+KANTATA = Vendor("kantata", "Kantata")
+
+
 def _invoice(line_item_ids: tuple[str, ...] | None, unlisted: tuple[str, ...] = ()) -> Invoice:
     return Invoice(
-        id="kantata:invoice:1", vendor=Vendor.KANTATA, vendor_id="1", number="1", title=None,
+        id="kantata:invoice:1", vendor=KANTATA, vendor_id="1", number="1", title=None,
         status=InvoiceStatus.DRAFT, vendor_status="new", issue_date=None, due_date=None,
         payment_terms_days=30, currency="USD", notes=None, total=None, balance=None,
         created_by=None, recipient=None, workspace_ids=(), line_item_ids=line_item_ids,
@@ -198,11 +202,14 @@ def test_concurrent_add_billables_through_two_replicas_sharing_redis_both_land(
     with serve(create_sandbox_app({"kantata": {"latency_ms": 100}})) as sandbox:
         settings = Settings(
             sandbox=False,
-            kantata_base_url=f"{sandbox}/kantata/api/v1",
-            kantata_token=SANDBOX_TOKEN,
-            kitchen_base_url=f"{sandbox}/kitchen/{{workspace}}/api",
-            kitchen_token=SANDBOX_API_KEY,
-            kitchen_workspace=SANDBOX_WORKSPACE,
+            vendors={
+                "kantata": VendorConfig(f"{sandbox}/kantata/api/v1", SANDBOX_TOKEN),
+                "kitchen": VendorConfig(
+                    f"{sandbox}/kitchen/{{workspace}}/api",
+                    SANDBOX_API_KEY,
+                    {"workspace": SANDBOX_WORKSPACE},
+                ),
+            },
             redis_url=redis_url,
         )
         with serve_gateway(settings) as one, serve_gateway(settings) as two:

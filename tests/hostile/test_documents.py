@@ -17,10 +17,14 @@ from gateway.schema import build_schema
 from gateway.schema.limits import MAX_FIELD_PAIRS, document_errors
 from gateway.schema.measure import LIST_ESTIMATE, Measure, measure, repeated_fields
 from gateway.settings import Limits
+from gateway.vendors.registry import default_registry
 from tests.hostile.harness import Gateway, attack, gateway_process
 
 MiB = 2**20
 LIMITS = Limits()
+
+
+VENDORS = default_registry().vendors
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +251,7 @@ def test_a_large_document_within_the_limits_is_answered(gateway: Gateway, docume
 
 @pytest.fixture(scope="module")
 def schema() -> GraphQLSchema:
-    return build_schema()._schema
+    return build_schema(vendors=VENDORS)._schema
 
 
 L = LIST_ESTIMATE

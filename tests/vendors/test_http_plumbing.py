@@ -17,13 +17,24 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.core.domain import UserKey, Vendor
+from gateway.core.domain import UserKey, VendorClient
 from gateway.core.errors import ErrorCode, GatewayError, Problem
-from gateway.settings import Resilience, Settings
-from gateway.vendors.credentials import Credentials
-from gateway.vendors.factory import http_clients, vendor_client
+from gateway.settings import Resilience
+from gateway.vendors.base import ClientOptions, Credentials, VendorAdapter, VendorConfig
+from gateway.vendors.factory import http_clients
 from gateway.vendors.http import OutOfRange, Upstream, decode_json, encode_json
 from gateway.vendors.kantata import errors as kantata_errors
+from gateway.vendors.registry import default_registry
+
+KANTATA = default_registry().adapter("kantata")
+KITCHEN = default_registry().adapter("kitchen")
+
+
+def client_of(
+    adapter: VendorAdapter, http: httpx.AsyncClient, credentials: Credentials
+) -> VendorClient:
+    """The adapter's client with its default configuration (the real vendor's URL)."""
+    return adapter.client(http, VendorConfig(), credentials, ClientOptions())
 
 
 @pytest.mark.parametrize(
@@ -56,12 +67,7 @@ async def test_kitchen_requests_carry_the_documented_headers() -> None:
         return httpx.Response(200, json={"id": "u_1", "name": "A", "email": "a@example.com"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        client = vendor_client(
-            Vendor.KITCHEN,
-            Settings(sandbox=False),
-            {Vendor.KITCHEN: http},
-            Credentials(None, "kitchen-key", "acme"),
-        )
+        client = client_of(KITCHEN, http, Credentials("kitchen-key", {"workspace": "acme"}))
         users = await client.fetch_users([UserKey("u_1", "member")])
     assert [u.name for u in users.values()] == ["A"]
     request = seen[0]
@@ -76,12 +82,7 @@ async def test_error_messages_never_carry_the_token() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        client = vendor_client(
-            Vendor.KANTATA,
-            Settings(sandbox=False),
-            {Vendor.KANTATA: http},
-            Credentials("tok-secret-9", None, None),
-        )
+        client = client_of(KANTATA, http, Credentials("tok-secret-9"))
         with pytest.raises(GatewayError) as caught:
             await client.fetch_workspaces(["55"])
     assert caught.value.code is ErrorCode.UPSTREAM_UNAVAILABLE
@@ -89,21 +90,25 @@ async def test_error_messages_never_carry_the_token() -> None:
 
 
 @pytest.mark.parametrize(
-    ("vendor", "credentials", "code"),
+    ("adapter", "credentials", "code"),
     [
-        (Vendor.KANTATA, Credentials(None, "k", "demo"), ErrorCode.UNAUTHENTICATED),
-        (Vendor.KITCHEN, Credentials("t", "k", None), ErrorCode.UNAUTHENTICATED),
-        (Vendor.KITCHEN, Credentials("t", None, "demo"), ErrorCode.UNAUTHENTICATED),
-        (Vendor.KITCHEN, Credentials(None, "k", "Not.A.Slug"), ErrorCode.INVALID_INPUT),
-        (Vendor.KITCHEN, Credentials(None, "k", "demo\n"), ErrorCode.INVALID_INPUT),
-        (Vendor.KANTATA, Credentials("t\u00f6ken", None, None), ErrorCode.UNAUTHENTICATED),
+        (KANTATA, Credentials(None), ErrorCode.UNAUTHENTICATED),
+        (KITCHEN, Credentials("k"), ErrorCode.UNAUTHENTICATED),
+        (KITCHEN, Credentials(None, {"workspace": "demo"}), ErrorCode.UNAUTHENTICATED),
+        (KITCHEN, Credentials("k", {"workspace": "Not.A.Slug"}), ErrorCode.INVALID_INPUT),
+        (KITCHEN, Credentials("k", {"workspace": "demo\n"}), ErrorCode.INVALID_INPUT),
+        (KANTATA, Credentials("t\u00f6ken"), ErrorCode.UNAUTHENTICATED),
     ],
 )
-def test_missing_or_bad_credentials_fail_before_any_call(
-    vendor: Vendor, credentials: Credentials, code: ErrorCode
+async def test_missing_or_bad_credentials_fail_before_any_call(
+    adapter: VendorAdapter, credentials: Credentials, code: ErrorCode
 ) -> None:
-    with pytest.raises(GatewayError) as caught:
-        vendor_client(vendor, Settings(sandbox=False), {}, credentials)
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no call may be made")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(GatewayError) as caught:
+            client_of(adapter, http, credentials)
     assert caught.value.code is code
 
 
@@ -438,10 +443,10 @@ async def test_over_the_cap_the_connection_is_closed(transport: str, gzipped: bo
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     origin = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    clients = http_clients(Settings(upstream_transport=transport, upstream_timeout=10))
+    clients = http_clients([KANTATA.vendor], 10, transport)
     try:
         client = Upstream(
-            clients[Vendor.KANTATA],
+            clients[KANTATA.vendor],
             vendor_label="Kantata",
             base_url=origin,
             headers={"Authorization": "Bearer t"},

@@ -26,7 +26,7 @@ LIST = [f"in_{n:02}" for n in range(32)]  # a vendor list of 32 invoices, in its
 def _invoice(native: str) -> Invoice:
     return Invoice(
         id=f"kitchen:invoice:{native}",
-        vendor=Vendor.KITCHEN,
+        vendor=Vendor("kitchen", "Kitchen"),
         vendor_id=native,
         number=native,
         title=None,

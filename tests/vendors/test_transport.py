@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from gateway.core.domain import Vendor
-from gateway.settings import Settings
 from gateway.vendors.factory import http_clients
 from gateway.vendors.retry import error_reason
 
@@ -123,8 +122,8 @@ async def _served(behaviour: Behaviour) -> AsyncIterator[str]:
 
 
 def _client(transport: str, seconds: float = 5) -> httpx.AsyncClient:
-    settings = Settings(upstream_transport=transport, upstream_timeout=seconds)
-    return http_clients(settings)[Vendor.KANTATA]
+    vendor = Vendor("kantata", "Kantata")
+    return http_clients([vendor], seconds, transport)[vendor]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

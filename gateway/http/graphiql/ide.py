@@ -14,6 +14,7 @@ from gateway.http.errors import error_response
 from gateway.http.graphiql.assets import BY_KEY, assets_dir, complete
 from gateway.http.graphiql.page import LOCAL_PREFIX, render_page
 from gateway.settings import Settings
+from gateway.vendors.registry import Registry
 
 ASSET_ROUTE = LOCAL_PREFIX + "/{path:path}"
 # Asset URLs carry the package version, so a URL's bytes never change.
@@ -27,16 +28,19 @@ class GraphiQLIde:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> GraphiQLIde:
+    def from_settings(cls, settings: Settings, registry: Registry) -> GraphiQLIde:
         headers = {}
         if settings.api_keys:
             headers["Authorization"] = "Bearer <your gateway API key>"
         if not settings.sandbox_enabled:
-            if not settings.kantata_token:
-                headers["X-Kantata-Token"] = "<your Kantata OX token>"
-            if not (settings.kitchen_token and settings.kitchen_workspace):
-                headers["X-Kitchen-Token"] = "<your Kitchen.co API key>"
-                headers["X-Kitchen-Workspace"] = "<your Kitchen.co workspace slug>"
+            for adapter in registry:
+                config = settings.vendor(adapter.vendor.key)
+                if config.token and all(p.name in config.params for p in adapter.params):
+                    continue
+                label = adapter.vendor.label
+                headers[adapter.token_header] = f"<your {label} token>"
+                for param in adapter.params:
+                    headers[param.header] = f"<your {label} {param.name}>"
         return cls(assets=assets_dir(settings.graphiql_assets), headers=headers)
 
     def page(self, request: Request) -> Response:

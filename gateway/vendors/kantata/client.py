@@ -16,15 +16,15 @@ from gateway.core.domain import (
     RequestPreview,
     User,
     UserKey,
-    Vendor,
     VendorRequest,
     Workspace,
 )
 from gateway.core.errors import ErrorCode, GatewayError
-from gateway.core.ids import InvalidId, parse_id, well_formed
+from gateway.core.ids import InvalidId
 from gateway.vendors.filters import count_is_trusted
 from gateway.vendors.http import Upstream, guarded
 from gateway.vendors.kantata import pages, read, translate
+from gateway.vendors.kantata.identity import IDS, VENDOR
 from gateway.vendors.paging import Page, fetch_window
 
 # `only=` skips pagination, but a URL carrying thousands of IDs is refused by proxies; the
@@ -34,7 +34,7 @@ MAX_PER_PAGE = 200  # the index endpoints' documented maximum
 
 
 class KantataClient:
-    vendor = Vendor.KANTATA
+    vendor = VENDOR
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
@@ -56,6 +56,10 @@ class KantataClient:
         # additional items, which PUT cannot touch.
         return any(name in patch.values for name in translate.BILLABLE_FIELDS)
 
+    def check_update(self, patch: InvoicePatch) -> None:
+        # Without the invoice, the billable lists are validated but not resolved.
+        translate.update_body(patch.values, None)
+
     def build_update(
         self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
     ) -> VendorRequest:
@@ -71,7 +75,7 @@ class KantataClient:
         return guarded(translate.LABEL, lambda: read.single_invoice(envelope, native_id))
 
     async def fetch_invoices(self, native_ids: Sequence[str], needs: Needs) -> Bundle:
-        unique = well_formed(self.vendor, "invoice", native_ids)
+        unique = IDS.well_formed("invoice", native_ids)
         if not unique:
             return Bundle()
         include = translate.include_params(needs)
@@ -137,7 +141,7 @@ class KantataClient:
         ]
 
     async def fetch_users(self, keys: Sequence[UserKey]) -> Mapping[UserKey, User]:
-        ids = well_formed(self.vendor, "user", [key.native_id for key in keys])
+        ids = IDS.well_formed("user", [key.native_id for key in keys])
         found = await self._only("/users", "users", ids)
         by_id = {
             str(r["id"]): guarded(translate.LABEL, partial(read.user_from_record, r)) for r in found
@@ -145,7 +149,7 @@ class KantataClient:
         return {key: by_id[key.native_id] for key in keys if key.native_id in by_id}
 
     async def fetch_workspaces(self, native_ids: Sequence[str]) -> Mapping[str, Workspace]:
-        ids = well_formed(self.vendor, "workspace", native_ids)
+        ids = IDS.well_formed("workspace", native_ids)
         found = await self._only("/workspaces", "workspaces", ids)
         return {
             str(r["id"]): guarded(translate.LABEL, partial(read.workspace_from_record, r))
@@ -156,7 +160,7 @@ class KantataClient:
         by_type: dict[str, list[str]] = {}
         for global_id in global_ids:
             try:
-                gid = parse_id(global_id)
+                gid = IDS.parse(global_id)
             except InvalidId:
                 continue  # named by a vendor answer, malformed: reported missing
             # Fixed fee and additional items have no endpoint of their own: they only ever

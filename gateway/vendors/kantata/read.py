@@ -23,10 +23,9 @@ from gateway.core.domain import (
     Money,
     User,
     UserKey,
-    Vendor,
     Workspace,
 )
-from gateway.core.ids import format_id
+from gateway.vendors.kantata.identity import IDS, VENDOR
 from gateway.vendors.kantata.translate import LINE_ITEM_INCLUDES
 from gateway.vendors.reading import iso_date, iso_datetime
 
@@ -50,7 +49,7 @@ def _ids(value: Any) -> tuple[str, ...] | None:
 def _global_ids(type_: str, value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
-    return tuple(format_id(Vendor.KANTATA, type_, str(v)) for v in value)
+    return tuple(IDS.format(type_, str(v)) for v in value)
 
 
 def _money(cents: Any, currency: str | None, base_unit: Any) -> Money | None:
@@ -110,7 +109,7 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
     # restricted for the account), and a partial list must never read as the whole.
     if not unlisted:
         line_item_ids = tuple(
-            format_id(Vendor.KANTATA, id_type, str(v))
+            IDS.format(id_type, str(v))
             for _, ids_key, id_type in LINE_ITEM_INCLUDES.values()
             for v in record[ids_key]
         )
@@ -118,8 +117,8 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
     recipient = record.get("recipient_id")
     tax_rate = record.get("tax_rate")
     return Invoice(
-        id=format_id(Vendor.KANTATA, "invoice", native),
-        vendor=Vendor.KANTATA,
+        id=IDS.format("invoice", native),
+        vendor=VENDOR,
         vendor_id=native,
         number=None if number is None else str(number),
         title=record.get("user_invoice_title"),
@@ -154,7 +153,7 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
 
 def user_from_record(record: Mapping[str, Any]) -> User:
     return User(
-        id=format_id(Vendor.KANTATA, "user", str(record["id"])),
+        id=IDS.format("user", str(record["id"])),
         name=record.get("full_name"),
         email=record.get("email_address"),
     )
@@ -162,7 +161,7 @@ def user_from_record(record: Mapping[str, Any]) -> User:
 
 def workspace_from_record(record: Mapping[str, Any]) -> Workspace:
     return Workspace(
-        id=format_id(Vendor.KANTATA, "workspace", str(record["id"])),
+        id=IDS.format("workspace", str(record["id"])),
         title=record.get("title"),
     )
 
@@ -178,7 +177,7 @@ def line_item_from_record(
     unknown = None
     if pricing.currency is None:
         unknown = f"Kantata's {kind.value} {native} names no currency, nor does its invoice"
-    global_id = format_id(Vendor.KANTATA, id_type, native)
+    global_id = IDS.format(id_type, native)
     if kind is LineItemKind.TIME_ADJUSTMENT:
         # The gem lists `time` and `bill_rate_in_cents` but not their units: no amount is
         # worked out of them on a guess (null, as the schema describes; not an error).
@@ -231,7 +230,7 @@ def line_item_from_record(
 
 def external_reference_from_record(record: Mapping[str, Any]) -> ExternalReference:
     return ExternalReference(
-        id=format_id(Vendor.KANTATA, "external_reference", str(record["id"])),
+        id=IDS.format("external_reference", str(record["id"])),
         service_name=record.get("service_name"),
         service_model=record.get("service_model"),
         service_model_ref=record.get("service_model_ref"),

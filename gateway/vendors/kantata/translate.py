@@ -25,10 +25,8 @@ from gateway.core.domain import (
     Need,
     Needs,
     Source,
-    Vendor,
 )
 from gateway.core.errors import ErrorCode, GatewayError, ProblemCollector
-from gateway.core.ids import parse_id
 from gateway.vendors.fields import (
     Body,
     FieldRule,
@@ -42,8 +40,9 @@ from gateway.vendors.fields import (
     translate,
 )
 from gateway.vendors.filters import FilterRule, RowCheck, after, before
+from gateway.vendors.kantata.identity import IDS, VENDOR
 
-LABEL = "Kantata"
+LABEL = VENDOR.label
 MAX_NUMBER = 2_147_483_647  # user_invoice_number is a 32-bit integer column
 
 # Billable list input name -> (vendor key, global ID type)
@@ -86,9 +85,7 @@ def _billables(value: Any) -> Body:
         key, id_type = BILLABLE_LISTS[name]
         if ids is None:
             raise Invalid("cannot be null: send [] to remove every record", (name,))
-        natives = [
-            native_id(v, id_type, Vendor.KANTATA.value, (name, str(i))) for i, v in enumerate(ids)
-        ]
+        natives = [native_id(v, id_type, IDS, (name, str(i))) for i, v in enumerate(ids)]
         if len(set(natives)) != len(natives):
             raise Invalid("lists an ID twice", (name,))
         body[key] = natives
@@ -157,7 +154,7 @@ def _current_lists(current: Invoice) -> tuple[dict[str, list[str]], int]:
     key_by_type = {id_type: key for key, id_type in BILLABLE_LISTS.values()}
     others = 0
     for global_id in current.line_item_ids or ():
-        gid = parse_id(global_id)
+        gid = IDS.parse(global_id)
         if gid.type in key_by_type:
             lists[key_by_type[gid.type]].append(gid.native)
         else:

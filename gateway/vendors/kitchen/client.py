@@ -16,15 +16,14 @@ from gateway.core.domain import (
     RequestPreview,
     User,
     UserKey,
-    Vendor,
     VendorRequest,
     Workspace,
 )
 from gateway.core.errors import ErrorCode, GatewayError
-from gateway.core.ids import is_native_id, well_formed
 from gateway.vendors.filters import count_is_trusted
 from gateway.vendors.http import Upstream, guarded
 from gateway.vendors.kitchen import pages, read, translate
+from gateway.vendors.kitchen.identity import IDS, VENDOR
 from gateway.vendors.paging import Page, fetch_window
 
 # Kitchen has no batch-by-ID filter, so invoices and users are fetched one by one; this
@@ -35,7 +34,7 @@ _USER_PATHS = {translate.MEMBER: "/members", translate.CLIENT: "/clients"}
 
 
 class KitchenClient:
-    vendor = Vendor.KITCHEN
+    vendor = VENDOR
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
@@ -55,6 +54,9 @@ class KitchenClient:
 
     def needs_current(self, patch: InvoicePatch) -> bool:
         return False  # Kitchen's lists are plain replacements of what the caller sends
+
+    def check_update(self, patch: InvoicePatch) -> None:
+        translate.update_body(patch.values)
 
     def build_update(
         self, patch: InvoicePatch, needs: Needs, current: Invoice | None = None
@@ -96,7 +98,7 @@ class KitchenClient:
             return guarded(translate.LABEL, partial(read.bundle_from_record, record))
 
         bundle = Bundle()
-        ids = well_formed(self.vendor, "invoice", native_ids)
+        ids = IDS.well_formed("invoice", native_ids)
         for answer in await asyncio.gather(*(one(i) for i in ids)):
             bundle.merge(answer)
         return bundle
@@ -132,7 +134,7 @@ class KitchenClient:
             return None
 
         # IDs come from vendor answers: only well-formed ones go into a URL.
-        unique = [k for k in dict.fromkeys(keys) if is_native_id(self.vendor, "user", k.native_id)]
+        unique = [k for k in dict.fromkeys(keys) if IDS.is_native("user", k.native_id)]
         users = await asyncio.gather(*(one(key) for key in unique))
         return {key: user for key, user in zip(unique, users, strict=True) if user is not None}
 

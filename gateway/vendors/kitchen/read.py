@@ -29,9 +29,8 @@ from gateway.core.domain import (
     TaxItem,
     User,
     UserKey,
-    Vendor,
 )
-from gateway.core.ids import format_id
+from gateway.vendors.kitchen.identity import IDS, VENDOR
 from gateway.vendors.kitchen.translate import CLIENT, MEMBER
 from gateway.vendors.reading import decimal, iso_date, iso_datetime
 
@@ -67,12 +66,12 @@ def _user_ref(value: Any, role: str, bundle_users: dict[UserKey, User]) -> UserK
 
 
 def _global(type_: str, native: Any) -> str | None:
-    return format_id(Vendor.KITCHEN, type_, str(native)) if native else None
+    return IDS.format(type_, str(native)) if native else None
 
 
 def user_from_record(record: Mapping[str, Any]) -> User:
     return User(
-        id=format_id(Vendor.KITCHEN, "user", str(record["id"])),
+        id=IDS.format("user", str(record["id"])),
         name=record.get("name"),
         email=record.get("email"),
     )
@@ -94,7 +93,7 @@ def line_item_from_record(record: Mapping[str, Any], currency_code: str | None) 
         )
     unknown = None if code else f"Kitchen's item {native} names no currency, nor does its invoice"
     return LineItem(
-        id=format_id(Vendor.KITCHEN, "item", native),
+        id=IDS.format("item", native),
         kind=LineItemKind.ITEM,
         title=record.get("title"),
         description=record.get("description"),
@@ -154,8 +153,8 @@ def bundle_from_record(record: Mapping[str, Any]) -> Bundle:
     )
     visibility = record.get("visibility")
     invoice = Invoice(
-        id=format_id(Vendor.KITCHEN, "invoice", str(record["id"])),
-        vendor=Vendor.KITCHEN,
+        id=IDS.format("invoice", str(record["id"])),
+        vendor=VENDOR,
         vendor_id=str(record["id"]),
         number=record.get("number"),
         title=None,

@@ -30,7 +30,6 @@ from gateway.core.domain import (
     PaymentGateway,
     Source,
     TaxInput,
-    Vendor,
 )
 from gateway.core.errors import ProblemCollector
 from gateway.vendors.fields import (
@@ -50,15 +49,16 @@ from gateway.vendors.fields import (
     translate,
 )
 from gateway.vendors.filters import FilterRule, RowCheck
+from gateway.vendors.kitchen.identity import IDS, VENDOR
 
-LABEL = "Kitchen"
+LABEL = VENDOR.label
 FOOTER_MAX = 255  # the vendor's validation rejects longer footers
 MAX_ITEMS = 500
 MEMBER, CLIENT = "member", "client"
 
 
 def _recipient(value: Any) -> Body:
-    return {"client": native_id(value, "user", Vendor.KITCHEN.value)}
+    return {"client": native_id(value, "user", IDS)}
 
 
 def _language(value: Any) -> Body:
