@@ -1,0 +1,1 @@
+"""Pure, table-driven unit tests: no HTTP, no servers, no GraphQL."""

@@ -1,0 +1,1 @@
+"""Kantata OX translation and reading, as pure functions."""

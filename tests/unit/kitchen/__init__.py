@@ -1,0 +1,1 @@
+"""Kitchen.co translation and reading, as pure functions."""
