@@ -173,8 +173,8 @@ def _run(
 WORKERS_WITH_SANDBOX = (
     "--workers > 1 cannot be used with the embedded sandbox: each worker would hold its own "
     "emulator state, so a write seen by one worker would be missing in the next. Run "
-    "`invoice-gateway sandbox` on its own, point KANTATA_BASE_URL and KITCHEN_BASE_URL at "
-    "it and set GATEWAY_SANDBOX=false (or use --workers 1)"
+    "`invoice-gateway sandbox` on its own, point each vendor's <VENDOR>_BASE_URL at it "
+    "and set GATEWAY_SANDBOX=false (or use --workers 1)"
 )
 
 

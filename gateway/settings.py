@@ -247,7 +247,7 @@ class _Reader:
         except ValueError:
             raise SettingsError(f"{name} must be a JSON object") from None
         if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
-            raise SettingsError(f'{name} must map a vendor to its switches: {{"kitchen": {{}}}}')
+            raise SettingsError(f"{name} must map each vendor's key to its switches (an object)")
         return parsed
 
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:

@@ -15,10 +15,10 @@ from gateway.core.domain import Vendor
 from gateway.core.request_id import current_request_id
 from gateway.schema.documents import CheckedDocuments, DocumentCache
 from gateway.schema.enums import use_vendors
-from gateway.schema.invoice import KantataInvoice, KitchenInvoice
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
 from gateway.schema.scalars import scalar_map
+from gateway.schema.vendors import vendor_types
 from gateway.settings import Limits
 
 log = logging.getLogger("gateway")
@@ -97,7 +97,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[KantataInvoice, KitchenInvoice],
+        types=vendor_types(vendors),
         config=StrawberryConfig(
             scalar_map=scalar_map(limits.decimal_max_digits, limits.decimal_max_exponent),
             batching_config={"max_operations": limits.max_batch},

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.core import domain
+from gateway.schema.descriptions import describe
 from gateway.schema.enums import Source, Vendor
 
 ALWAYS = ("id", "expectedUpdatedAt")
@@ -20,7 +21,7 @@ class FieldLimits:
     maximum: int | None
     values: list[str] = strawberry.field(description="The allowed enum values, if any.")
     format: str | None
-    integer_only: bool = strawberry.field(description="Digits only, e.g. Kantata numbers.")
+    integer_only: bool = strawberry.field(description=describe("FieldLimits.integerOnly"))
     replaces_whole_list: bool = strawberry.field(description="Sending it replaces the list.")
 
 

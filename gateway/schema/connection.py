@@ -26,7 +26,8 @@ from gateway.core import domain
 from gateway.core.domain import Vendor
 from gateway.core.errors import ErrorCode, GatewayError
 from gateway.core.ids import IdShapes
-from gateway.schema.invoice import Invoice, invoice_type
+from gateway.schema.invoice import Invoice
+from gateway.schema.vendors import invoice_type
 
 MAX_FIRST = 100
 

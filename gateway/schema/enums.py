@@ -23,6 +23,7 @@ from gateway.core.domain import (
 )
 from gateway.core.domain import Vendor as DomainVendor
 from gateway.core.errors import ErrorCode
+from gateway.schema.descriptions import describe
 
 
 class _Vendors(enum.Enum):
@@ -65,7 +66,7 @@ strawberry.enum(PaymentGateway)
 strawberry.enum(DiscountType)
 strawberry.enum(
     LineItemKind,
-    description="Kantata bills records (time, expenses, fees, milestones); Kitchen has items.",
+    description=describe("LineItemKind"),
 )
 strawberry.enum(ErrorCode, description="What went wrong, for programs to branch on.")
 strawberry.enum(

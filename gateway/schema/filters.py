@@ -9,21 +9,32 @@ from typing import Any
 
 import strawberry
 
+from gateway.schema.descriptions import describe
 from gateway.schema.enums import InvoiceStatus
 from gateway.schema.naming import camel
 
 
 @strawberry.input(description="Narrow a vendor's invoice list. See the README for who serves what.")
 class InvoiceFilter:
-    status: InvoiceStatus | None = strawberry.field(default=None, description="Kitchen.")
-    number: str | None = strawberry.field(default=None, description="Exact number. Kitchen.")
+    status: InvoiceStatus | None = strawberry.field(
+        default=None, description=describe("InvoiceFilter.status")
+    )
+    number: str | None = strawberry.field(
+        default=None, description=describe("InvoiceFilter.number")
+    )
     issued_after: dt.date | None = strawberry.field(default=None, description="No vendor yet.")
     issued_before: dt.date | None = strawberry.field(default=None, description="No vendor yet.")
-    updated_since: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
-    created_after: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
-    created_before: dt.datetime | None = strawberry.field(default=None, description="Kantata.")
+    updated_since: dt.datetime | None = strawberry.field(
+        default=None, description=describe("InvoiceFilter.updatedSince")
+    )
+    created_after: dt.datetime | None = strawberry.field(
+        default=None, description=describe("InvoiceFilter.createdAfter")
+    )
+    created_before: dt.datetime | None = strawberry.field(
+        default=None, description=describe("InvoiceFilter.createdBefore")
+    )
     archived: bool | None = strawberry.field(
-        default=None, description="Kitchen: only archived (true) or only active (false)."
+        default=None, description=describe("InvoiceFilter.archived")
     )
 
 

@@ -17,11 +17,12 @@ from strawberry.types.maybe import Some
 
 from gateway.core import domain
 from gateway.core.errors import ErrorCode, GatewayError, Problem
+from gateway.schema.descriptions import describe
 from gateway.schema.enums import DiscountType, InvoiceVisibility, PaymentGateway
 from gateway.schema.naming import camel
 
 
-@strawberry.input(description="A Kitchen line item; it replaces the whole list when sent.")
+@strawberry.input(description=describe("LineItemInput"))
 class LineItemInput:
     title: str
     description: str | None = None
@@ -50,17 +51,14 @@ class DueReminderInput:
     )
 
 
-@strawberry.input(
-    description="Kantata billable records by ID (the IDs LineItem.id returns). Each list sent "
-    "replaces that whole set on the invoice; a list not sent is left as it is."
-)
+@strawberry.input(description=describe("BillablesInput"))
 class BillablesInput:
     time_entry_ids: strawberry.Maybe[list[strawberry.ID] | None]
     expense_ids: strawberry.Maybe[list[strawberry.ID] | None]
     billing_milestone_ids: strawberry.Maybe[list[strawberry.ID] | None]
 
 
-@strawberry.input(description="Kantata: a link from the invoice to a record in another system.")
+@strawberry.input(description=describe("ExternalReferenceInput"))
 class ExternalReferenceInput:
     service_name: str
     service_model: str
@@ -79,26 +77,34 @@ class ExternalReferenceInput:
 class UpdateInvoiceInput:
     id: strawberry.ID
     number: strawberry.Maybe[str | None] = strawberry.field(
-        description="Kantata: digits only (an integer). Kitchen: any text, unique."
+        description=describe("UpdateInvoiceInput.number")
     )
-    title: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
+    title: strawberry.Maybe[str | None] = strawberry.field(
+        description=describe("UpdateInvoiceInput.title")
+    )
     issue_date: strawberry.Maybe[dt.date | None]
     payment_terms_days: strawberry.Maybe[int | None]
     notes: strawberry.Maybe[str | None]
     footer: strawberry.Maybe[str | None] = strawberry.field(
-        description="Kitchen only; at most 255 characters."
+        description=describe("UpdateInvoiceInput.footer")
     )
-    draft: strawberry.Maybe[bool | None] = strawberry.field(description="Kantata only.")
-    purchase_order: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
-    project_code: strawberry.Maybe[str | None] = strawberry.field(description="Kantata only.")
+    draft: strawberry.Maybe[bool | None] = strawberry.field(
+        description=describe("UpdateInvoiceInput.draft")
+    )
+    purchase_order: strawberry.Maybe[str | None] = strawberry.field(
+        description=describe("UpdateInvoiceInput.purchaseOrder")
+    )
+    project_code: strawberry.Maybe[str | None] = strawberry.field(
+        description=describe("UpdateInvoiceInput.projectCode")
+    )
     currency: strawberry.Maybe[str | None] = strawberry.field(
-        description="Kitchen only (read-only at Kantata); ISO 4217."
+        description=describe("UpdateInvoiceInput.currency")
     )
     recipient_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
-        description="Kitchen only: the client user's global ID."
+        description=describe("UpdateInvoiceInput.recipientId")
     )
     language: strawberry.Maybe[str | None] = strawberry.field(
-        description="Kitchen only: a Java locale such as en_US."
+        description=describe("UpdateInvoiceInput.language")
     )
     visibility: strawberry.Maybe[InvoiceVisibility | None]
     payment_gateways: strawberry.Maybe[list[PaymentGateway] | None]
@@ -108,12 +114,10 @@ class UpdateInvoiceInput:
     taxes: strawberry.Maybe[list[TaxInput] | None]
     billables: strawberry.Maybe[BillablesInput | None]
     add_billables: strawberry.Maybe[BillablesInput | None] = strawberry.field(
-        description="Kantata: records to add to the invoice's current lists (the gateway reads "
-        "them first and sends the whole lists, which Kantata overwrites)."
+        description=describe("UpdateInvoiceInput.addBillables")
     )
     remove_billables: strawberry.Maybe[BillablesInput | None] = strawberry.field(
-        description="Kantata: records to take off the invoice; an update that would leave "
-        "no line item is refused before any call."
+        description=describe("UpdateInvoiceInput.removeBillables")
     )
     external_reference: strawberry.Maybe[ExternalReferenceInput | None]
     expected_updated_at: dt.datetime | None = strawberry.field(

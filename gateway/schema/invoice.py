@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import TypeAlias, TypeVar
 
 import strawberry
@@ -20,16 +19,13 @@ from gateway.core.domain import Need
 from gateway.core.errors import ErrorCode, GatewayError
 from gateway.core.loaders import Loader, Missing
 from gateway.schema.context import Context
-from gateway.schema.enums import InvoiceStatus, InvoiceVisibility, PaymentGateway, Vendor
+from gateway.schema.descriptions import describe
+from gateway.schema.enums import InvoiceStatus, Vendor
 from gateway.schema.errors import field_error
 from gateway.schema.node import Node
 from gateway.schema.types import (
-    Discount,
-    DueReminder,
-    ExternalReference,
     LineItem,
     Money,
-    TaxItem,
     User,
     Workspace,
     known,
@@ -42,7 +38,7 @@ R = TypeVar("R")
 Resolved: TypeAlias = T | Awaitable[T]
 
 
-async def _complete(
+async def complete_invoice(
     info: Info[Context, None], invoice: domain.Invoice, need: Need
 ) -> domain.Invoice:
     """The invoice again with `need` included, for a selection the plan did not foresee."""
@@ -73,15 +69,11 @@ class Invoice(Node):
     updated_at: dt.datetime | None
     source: strawberry.Private[domain.Invoice]
 
-    @strawberry.field(
-        description="Kitchen's total_amount. Kantata has no invoice total: null there."
-    )
+    @strawberry.field(description=describe("Invoice.total"))
     def total(self) -> Money | None:
         return known(self.source.total, self.source.money_unknown)
 
-    @strawberry.field(
-        description="Left to pay: Kantata's balance; Kitchen's total, or 0 once paid or void."
-    )
+    @strawberry.field(description=describe("Invoice.balance"))
     def balance(self) -> Money | None:
         return known(self.source.balance, self.source.money_unknown)
 
@@ -92,15 +84,14 @@ class Invoice(Node):
         return _user(info, self.source, self.source.created_by)
 
     @strawberry.field(
-        description="Who receives the invoice (Kantata's recipient, Kitchen's client).",
+        description=describe("Invoice.recipient"),
         graphql_type=User | None,
     )
     def recipient(self, info: Info[Context, None]) -> Resolved[User | None]:
         return _user(info, self.source, self.source.recipient)
 
     @strawberry.field(
-        description="Kantata workspaces covered; always empty for Kitchen. Null, with an "
-        "error saying why, when the vendor's answer did not list them.",
+        description=describe("Invoice.workspaces"),
         graphql_type=list[Workspace] | None,
     )
     def workspaces(self, info: Info[Context, None]) -> Resolved[list[Workspace]]:
@@ -159,7 +150,7 @@ async def _load_listed(
     wrap: Callable[[S], R],
 ) -> list[R]:
     if ids(invoice) is None:
-        invoice = await _complete(info, invoice, need)
+        invoice = await complete_invoice(info, invoice, need)
     keys = ids(invoice)
     if keys is None:
         # Asked for and still not in the vendor's answer: unknown, which is not empty.
@@ -200,61 +191,14 @@ async def _load_user(loader: DataLoader[domain.UserKey, domain.User], key: domai
     return User.of(user)
 
 
-@strawberry.type(description="A Kantata OX invoice.")
-class KantataInvoice(Invoice):
-    draft: bool
-    purchase_order: str | None
-    project_code: str | None
-    tax_rate: Decimal | None = strawberry.field(description="Percent; read-only at Kantata.")
-
-    @strawberry.field
-    async def external_references(self, info: Info[Context, None]) -> list[ExternalReference]:
-        invoice = self.source
-        details = invoice.details
-        assert isinstance(details, domain.KantataDetails)
-        if details.external_reference_ids is None:
-            invoice = await _complete(info, invoice, Need.EXTERNAL_REFERENCES)
-            details = invoice.details
-            assert isinstance(details, domain.KantataDetails)
-        known = info.context.loaders.external_references
-        return [
-            ExternalReference.of(known[ref_id])
-            for ref_id in details.external_reference_ids or ()
-            if ref_id in known
-        ]
+@strawberry.type(description="An invoice at a vendor with no GraphQL type of its own.")
+class VendorInvoice(Invoice):
+    @classmethod
+    def of(cls, invoice: domain.Invoice) -> VendorInvoice:
+        return cls(**invoice_fields(invoice))  # type: ignore[arg-type]
 
 
-@strawberry.type(description="A Kitchen.co invoice.")
-class KitchenInvoice(Invoice):
-    footer: str | None
-    language: str | None
-    visibility: InvoiceVisibility | None
-    payment_gateways: list[PaymentGateway]
-    discounts: list[Discount]
-    tax_items: list[TaxItem]
-    due_reminder: DueReminder
-    paid_at: dt.datetime | None
-    finalized_at: dt.datetime | None
-
-    @strawberry.field(description="Sum of the items, before discounts and taxes.")
-    def subtotal(self) -> Money | None:
-        return self._money(lambda d: d.subtotal)
-
-    @strawberry.field
-    def discount_total(self) -> Money | None:
-        return self._money(lambda d: d.discount_total)
-
-    @strawberry.field
-    def tax_total(self) -> Money | None:
-        return self._money(lambda d: d.tax_total)
-
-    def _money(self, pick: Callable[[domain.KitchenDetails], domain.Money | None]) -> Money | None:
-        details = self.source.details
-        assert isinstance(details, domain.KitchenDetails)
-        return known(pick(details), self.source.money_unknown)
-
-
-def _common(invoice: domain.Invoice) -> dict[str, object]:
+def invoice_fields(invoice: domain.Invoice) -> dict[str, object]:
     return {
         "id": strawberry.ID(invoice.id),
         "vendor": invoice.vendor,
@@ -272,37 +216,3 @@ def _common(invoice: domain.Invoice) -> dict[str, object]:
         "updated_at": invoice.updated_at,
         "source": invoice,
     }
-
-
-def _id(value: str | None) -> strawberry.ID | None:
-    return strawberry.ID(value) if value else None
-
-
-def invoice_type(invoice: domain.Invoice) -> Invoice:
-    details = invoice.details
-    if isinstance(details, domain.KantataDetails):
-        return KantataInvoice(
-            **_common(invoice),  # type: ignore[arg-type]
-            draft=details.draft,
-            purchase_order=details.purchase_order,
-            project_code=details.project_code,
-            tax_rate=details.tax_rate,
-        )
-    reminder = details.due_reminder
-    return KitchenInvoice(
-        **_common(invoice),  # type: ignore[arg-type]
-        footer=details.footer,
-        language=details.language,
-        visibility=details.visibility,
-        payment_gateways=list(details.payment_gateways),
-        discounts=[
-            Discount(id=_id(d.id), title=d.title, amount=d.amount, type=d.type)
-            for d in details.discounts
-        ],
-        tax_items=[TaxItem(id=_id(t.id), title=t.title, rate=t.rate) for t in details.tax_items],
-        due_reminder=DueReminder(
-            message=reminder.message, send_days=reminder.send_days, send_date=reminder.send_date
-        ),
-        paid_at=details.paid_at,
-        finalized_at=details.finalized_at,
-    )

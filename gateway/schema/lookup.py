@@ -12,9 +12,9 @@ from gateway.core.errors import ErrorCode, GatewayError
 from gateway.core.ids import InvalidId, Lookup
 from gateway.schema import planning
 from gateway.schema.context import Context
-from gateway.schema.invoice import invoice_type
 from gateway.schema.node import Node
 from gateway.schema.types import LineItem, User, Workspace
+from gateway.schema.vendors import invoice_type
 
 
 async def find_node(

@@ -18,10 +18,11 @@ from gateway.schema.enums import Vendor
 from gateway.schema.errors import UserError, field_error, user_errors
 from gateway.schema.filters import InvoiceFilter, filter_values
 from gateway.schema.inputs import UpdateInvoiceInput, input_paths, to_patch
-from gateway.schema.invoice import Invoice, invoice_type
+from gateway.schema.invoice import Invoice
 from gateway.schema.lookup import find_node
 from gateway.schema.node import Node
 from gateway.schema.preview import VendorRequestPreview
+from gateway.schema.vendors import invoice_type
 
 
 def _invoice_id(ids: IdParser, value: str, path: tuple[str, ...]) -> GlobalId:

@@ -14,7 +14,6 @@ from gateway.core.domain import (
     DueReminder,
     InvoiceStatus,
     InvoiceVisibility,
-    KitchenDetails,
     LineItemKind,
     Money,
     User,
@@ -23,6 +22,7 @@ from gateway.core.domain import (
 )
 from gateway.vendors.kantata.errors import error_messages
 from gateway.vendors.kantata.read import bundle_from_envelope, single_invoice
+from gateway.vendors.kitchen.details import KitchenDetails
 from gateway.vendors.kitchen.read import bundle_from_record
 from tests.contracts.documents import body
 

@@ -23,7 +23,6 @@ from gateway.core.domain import (
     Invoice,
     InvoicePatch,
     InvoiceStatus,
-    KantataDetails,
     Vendor,
 )
 from gateway.core.errors import ErrorCode, GatewayError
@@ -33,6 +32,7 @@ from gateway.sandbox.kitchen import SANDBOX_API_KEY, SANDBOX_WORKSPACE
 from gateway.settings import Settings
 from gateway.vendors.base import VendorConfig
 from gateway.vendors.kantata import translate
+from gateway.vendors.kantata.details import KantataDetails
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
 from tests.server import serve, serve_gateway

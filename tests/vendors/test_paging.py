@@ -14,10 +14,10 @@ from gateway.core.domain import (
     DueReminder,
     Invoice,
     InvoiceStatus,
-    KitchenDetails,
     Vendor,
 )
 from gateway.core.errors import ErrorCode, GatewayError
+from gateway.vendors.kitchen.details import KitchenDetails
 from gateway.vendors.paging import MAX_EXTRA_PAGES, Page, fetch_window, plan_pages
 
 LIST = [f"in_{n:02}" for n in range(32)]  # a vendor list of 32 invoices, in its order

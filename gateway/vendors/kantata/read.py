@@ -17,7 +17,6 @@ from gateway.core.domain import (
     ExternalReference,
     Invoice,
     InvoiceStatus,
-    KantataDetails,
     LineItem,
     LineItemKind,
     Money,
@@ -25,6 +24,7 @@ from gateway.core.domain import (
     UserKey,
     Workspace,
 )
+from gateway.vendors.kantata.details import KantataDetails
 from gateway.vendors.kantata.identity import IDS, VENDOR
 from gateway.vendors.kantata.translate import LINE_ITEM_INCLUDES
 from gateway.vendors.reading import iso_date, iso_datetime

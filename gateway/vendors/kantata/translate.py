@@ -20,7 +20,6 @@ from gateway.core.domain import (
     ExternalReferenceInput,
     FieldLimits,
     Invoice,
-    KantataDetails,
     LineItemKind,
     Need,
     Needs,
@@ -40,6 +39,7 @@ from gateway.vendors.fields import (
     translate,
 )
 from gateway.vendors.filters import FilterRule, RowCheck, after, before
+from gateway.vendors.kantata.details import KantataDetails
 from gateway.vendors.kantata.identity import IDS, VENDOR
 
 LABEL = VENDOR.label

@@ -21,7 +21,6 @@ from gateway.core.domain import (
     Invoice,
     InvoiceStatus,
     InvoiceVisibility,
-    KitchenDetails,
     LineItem,
     LineItemKind,
     Money,
@@ -30,6 +29,7 @@ from gateway.core.domain import (
     User,
     UserKey,
 )
+from gateway.vendors.kitchen.details import KitchenDetails
 from gateway.vendors.kitchen.identity import IDS, VENDOR
 from gateway.vendors.kitchen.translate import CLIENT, MEMBER
 from gateway.vendors.reading import decimal, iso_date, iso_datetime
