@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from gateway.core.budget import CallBudget
 from gateway.core.domain import Vendor, VendorClient
 from gateway.core.service import Writers
 from gateway.http.apq import PersistedQueries, validates
@@ -31,7 +32,6 @@ from gateway.schema.context import Context
 from gateway.settings import Settings
 from gateway.vendors.base import ClientOptions
 from gateway.vendors.breaker import Breakers
-from gateway.vendors.budget import CallBudget
 from gateway.vendors.factory import http_clients, vendor_client
 from gateway.vendors.registry import Registry, default_registry
 from gateway.vendors.retry import RetryStats

@@ -92,3 +92,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(MISSING)
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+# End-to-end: tests that serve the gateway, the sandbox or Redis on loopback ports, drive a
+# browser or run load. The rest (`pytest -m "not e2e"`) are unit tests: pure functions,
+# the HTTP plumbing against httpx.MockTransport, the update service against the
+# emulators through httpx's ASGI transport.
+E2E_DIRECTORIES = {"gateway", "hostile", "load", "browser", "sandbox"}
+E2E_FIXTURES = {"gw", "gateway_url", "redis_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(item.config.rootpath / "tests").parts
+        in_e2e_directory = len(parts) > 1 and parts[0] in E2E_DIRECTORIES
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if in_e2e_directory or fixtures & E2E_FIXTURES or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.e2e)

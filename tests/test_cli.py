@@ -17,6 +17,9 @@ from gateway.http import serving
 from gateway.settings import Server, SettingsError
 from tests.server import free_port
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 CREDENTIAL_VARIABLES = {"KANTATA_TOKEN", "KITCHEN_TOKEN", "KITCHEN_WORKSPACE", "GATEWAY_SANDBOX"}
 
 

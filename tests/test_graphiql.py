@@ -24,6 +24,9 @@ from gateway.settings import Settings
 from tests.conftest import Gateway
 from tests.server import serve_gateway
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 HTML = {"Accept": "text/html"}
 

@@ -21,6 +21,9 @@ from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KANTATA_OPEN, KITCHEN_DRAFT
 from tests.server import serve_gateway
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 API_KEY = "gw-key-do-not-log-4711"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 UPDATE = """mutation Update($input: UpdateInvoiceInput!) { updateInvoice(input: $input) {

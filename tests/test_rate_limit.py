@@ -11,6 +11,9 @@ from gateway.http.ratelimit import MemoryRateLimiter
 from gateway.settings import Settings
 from tests.server import serve_gateway
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 READ = {"query": "{ __typename }"}
 
 

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -20,6 +21,9 @@ from gateway.vendors.base import VendorConfig
 from gateway.vendors.registry import default_registry
 from tests.conftest import Gateway
 from tests.server import free_port, serve
+
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
 
 
 def settled(get: Any, url: str = "/readyz", seconds: float = 15) -> httpx.Response:

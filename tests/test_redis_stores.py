@@ -23,6 +23,9 @@ from gateway.store.health import StoreUnavailable, redis_health
 from gateway.store.locks import RedisLocks
 from tests.server import free_port, serve_gateway
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 ANSWER = StoredResponse(
     status=200, headers=[(b"content-type", b"application/json")], body=b'{"data":{}}'
 )

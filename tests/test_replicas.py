@@ -24,6 +24,9 @@ from tests.gateway.queries import KANTATA_DRAFT
 from tests.hostile.harness import wait_until_ready
 from tests.server import free_port, serve
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 KEYS = [f"key-{n}" for n in range(12)]
 LIMIT = 5
 MUTATION = """mutation($input: UpdateInvoiceInput!) { updateInvoice(input: $input) {

@@ -45,6 +45,9 @@ VENDOR = Vendor("acme", "Acme")
 IDS = IdShapes(
     VENDOR, {"invoice": re.compile(r"[0-9]{1,9}")}, "digits", {"invoice": Lookup.INVOICE}
 )
+
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
 RULES = {"title": text("title"), "notes": text("memo")}
 
 

@@ -21,6 +21,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 )
 from opentelemetry.trace import SpanKind  # noqa: E402
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 UPDATE = """mutation Touch($input: UpdateInvoiceInput!) { updateInvoice(input: $input) {
   invoice { id } userErrors { code } } }"""
 

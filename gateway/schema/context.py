@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from gateway.core.budget import CallBudget
 from gateway.core.domain import Capabilities, Vendor, VendorClient
 from gateway.core.ids import IdParser
 from gateway.core.loaders import BatchHook, Loaders
 from gateway.core.service import Writers
 from gateway.settings import Limits
 from gateway.store.locks import MemoryLocks
-from gateway.vendors.budget import CallBudget
 
 
 @dataclass

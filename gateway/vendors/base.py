@@ -17,11 +17,11 @@ from typing import Protocol
 
 import httpx
 
+from gateway.core.budget import CallBudget
 from gateway.core.domain import Capabilities, Vendor, VendorClient
 from gateway.core.errors import ErrorCode, GatewayError
 from gateway.core.ids import IdShapes
 from gateway.vendors.breaker import Breakers
-from gateway.vendors.budget import CallBudget
 from gateway.vendors.http import CallObserver, ErrorReader, Upstream
 from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import RetryStats

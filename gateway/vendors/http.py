@@ -32,11 +32,11 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import httpx
 
+from gateway.core.budget import CallBudget
 from gateway.core.domain import RequestPreview, VendorRequest
 from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.core.request_id import current_request_id
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
-from gateway.vendors.budget import CallBudget
 from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,

@@ -18,6 +18,9 @@ from gateway.core.domain import Vendor
 from gateway.vendors.factory import http_clients
 from gateway.vendors.retry import error_reason
 
+# Serves the gateway (or a vendor stand-in) on loopback ports.
+pytestmark = pytest.mark.e2e
+
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 TRANSPORTS = ["aiohttp", "httpcore"]
 
