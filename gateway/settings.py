@@ -78,7 +78,8 @@ class Settings:
     # None: decided from the tokens (on exactly when none is configured).
     sandbox: bool | None = None
     upstream_timeout: float = 30.0
-    # The pool under the vendor clients: "aiohttp" (measured faster, issue 5) or "httpcore".
+    # The pool under the vendor clients: "aiohttp" (the faster, README "Benchmark") or
+    # "httpcore".
     upstream_transport: str = "aiohttp"
     # The most bytes read from one vendor answer, after decompression; more is a typed
     # upstream error, read no further.
@@ -140,65 +141,110 @@ class Settings:
                 adapter.vendor.key: read.vendor(adapter)
                 for adapter in registry or default_registry()
             },
-            sandbox=read.flag("GATEWAY_SANDBOX", None),
-            upstream_timeout=read.number("GATEWAY_UPSTREAM_TIMEOUT", 30.0, 0.001, 600),
+            sandbox=read.flag("GATEWAY_SANDBOX", cls.sandbox),
+            upstream_timeout=read.number(
+                "GATEWAY_UPSTREAM_TIMEOUT", cls.upstream_timeout, 0.001, 600
+            ),
             upstream_transport=read.choice(
-                "GATEWAY_UPSTREAM_TRANSPORT", ("aiohttp", "httpcore"), "aiohttp"
+                "GATEWAY_UPSTREAM_TRANSPORT", ("aiohttp", "httpcore"), cls.upstream_transport
             ),
             upstream_max_bytes=int(
-                read.number("GATEWAY_UPSTREAM_MAX_BYTES", 4_000_000, 1_000, 1_000_000_000)
+                read.number(
+                    "GATEWAY_UPSTREAM_MAX_BYTES", cls.upstream_max_bytes, 1_000, 1_000_000_000
+                )
             ),
             sandbox_quirks=read.quirks("GATEWAY_SANDBOX_QUIRKS"),
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
-            introspection=bool(read.flag("GATEWAY_INTROSPECTION", True)),
+            introspection=bool(read.flag("GATEWAY_INTROSPECTION", cls.introspection)),
             graphiql_assets=read.text("GATEWAY_GRAPHIQL_ASSETS"),
             resilience=Resilience(
-                retry_attempts=int(read.number("GATEWAY_RETRY_ATTEMPTS", 3, 1, 10)),
-                retry_backoff=read.number("GATEWAY_RETRY_BACKOFF", 0.2, 0, 60),
-                retry_backoff_max=read.number("GATEWAY_RETRY_BACKOFF_MAX", 2.0, 0, 300),
-                retry_after_cap=read.number("GATEWAY_RETRY_AFTER_CAP", 10.0, 0, 300),
-                breaker_failures=int(read.number("GATEWAY_BREAKER_FAILURES", 5, 1, 1000)),
-                breaker_cooldown=read.number("GATEWAY_BREAKER_COOLDOWN", 30.0, 0.001, 3600),
+                retry_attempts=int(
+                    read.number("GATEWAY_RETRY_ATTEMPTS", Resilience.retry_attempts, 1, 10)
+                ),
+                retry_backoff=read.number("GATEWAY_RETRY_BACKOFF", Resilience.retry_backoff, 0, 60),
+                retry_backoff_max=read.number(
+                    "GATEWAY_RETRY_BACKOFF_MAX", Resilience.retry_backoff_max, 0, 300
+                ),
+                retry_after_cap=read.number(
+                    "GATEWAY_RETRY_AFTER_CAP", Resilience.retry_after_cap, 0, 300
+                ),
+                breaker_failures=int(
+                    read.number("GATEWAY_BREAKER_FAILURES", Resilience.breaker_failures, 1, 1000)
+                ),
+                breaker_cooldown=read.number(
+                    "GATEWAY_BREAKER_COOLDOWN", Resilience.breaker_cooldown, 0.001, 3600
+                ),
             ),
             redis_url=read.text("GATEWAY_REDIS_URL"),
-            rate_limit_per_minute=int(read.number("GATEWAY_RATE_LIMIT", 0, 0, 1_000_000)),
-            persisted_queries_only=bool(read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", False)),
-            log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), "json"),
-            tracing=bool(read.flag("GATEWAY_TRACING", False))
+            rate_limit_per_minute=int(
+                read.number("GATEWAY_RATE_LIMIT", cls.rate_limit_per_minute, 0, 1_000_000)
+            ),
+            persisted_queries_only=bool(
+                read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", cls.persisted_queries_only)
+            ),
+            log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), cls.log_format),
+            tracing=bool(read.flag("GATEWAY_TRACING", cls.tracing))
             and not read.flag("OTEL_SDK_DISABLED", False),
             limits=Limits(
-                max_body_bytes=int(read.number("GATEWAY_MAX_BODY_BYTES", 1_000_000, 1, 1e9)),
-                max_depth=int(read.number("GATEWAY_MAX_DEPTH", 15, 1, 1000)),
-                max_aliases=int(read.number("GATEWAY_MAX_ALIASES", 30, 1, 10_000)),
-                max_tokens=int(read.number("GATEWAY_MAX_TOKENS", 3_000, 1, 1_000_000)),
-                max_batch=int(read.number("GATEWAY_MAX_BATCH", 10, 1, 1000)),
-                max_fields=int(read.number("GATEWAY_MAX_FIELDS", 1_000, 1, 1_000_000)),
-                max_fragments=int(read.number("GATEWAY_MAX_FRAGMENTS", 50, 0, 10_000)),
-                max_cost=int(read.number("GATEWAY_MAX_COST", 20_000, 1, 1e9)),
-                max_variables_bytes=int(
-                    read.number("GATEWAY_MAX_VARIABLES_BYTES", 100_000, 2, 1e9)
+                max_body_bytes=int(
+                    read.number("GATEWAY_MAX_BODY_BYTES", Limits.max_body_bytes, 1, 1e9)
                 ),
-                max_list_length=int(read.number("GATEWAY_MAX_LIST_LENGTH", 500, 1, 1_000_000)),
-                decimal_max_digits=int(read.number("GATEWAY_DECIMAL_MAX_DIGITS", 30, 1, 1000)),
-                decimal_max_exponent=int(read.number("GATEWAY_DECIMAL_MAX_EXPONENT", 30, 0, 1000)),
-                max_vendor_calls=int(read.number("GATEWAY_MAX_VENDOR_CALLS", 50, 1, 100_000)),
-                apq_max_bytes=int(read.number("GATEWAY_APQ_MAX_BYTES", 100_000, 100, 1e9)),
-                apq_ttl_seconds=int(read.number("GATEWAY_APQ_TTL", 86_400, 1, 1e9)),
-                apq_cache_bytes=int(read.number("GATEWAY_APQ_CACHE_BYTES", 50_000_000, 1e3, 1e12)),
+                max_depth=int(read.number("GATEWAY_MAX_DEPTH", Limits.max_depth, 1, 1000)),
+                max_aliases=int(read.number("GATEWAY_MAX_ALIASES", Limits.max_aliases, 1, 10_000)),
+                max_tokens=int(read.number("GATEWAY_MAX_TOKENS", Limits.max_tokens, 1, 1_000_000)),
+                max_batch=int(read.number("GATEWAY_MAX_BATCH", Limits.max_batch, 1, 1000)),
+                max_fields=int(read.number("GATEWAY_MAX_FIELDS", Limits.max_fields, 1, 1_000_000)),
+                max_fragments=int(
+                    read.number("GATEWAY_MAX_FRAGMENTS", Limits.max_fragments, 0, 10_000)
+                ),
+                max_cost=int(read.number("GATEWAY_MAX_COST", Limits.max_cost, 1, 1e9)),
+                max_variables_bytes=int(
+                    read.number("GATEWAY_MAX_VARIABLES_BYTES", Limits.max_variables_bytes, 2, 1e9)
+                ),
+                max_list_length=int(
+                    read.number("GATEWAY_MAX_LIST_LENGTH", Limits.max_list_length, 1, 1_000_000)
+                ),
+                decimal_max_digits=int(
+                    read.number("GATEWAY_DECIMAL_MAX_DIGITS", Limits.decimal_max_digits, 1, 1000)
+                ),
+                decimal_max_exponent=int(
+                    read.number(
+                        "GATEWAY_DECIMAL_MAX_EXPONENT", Limits.decimal_max_exponent, 0, 1000
+                    )
+                ),
+                max_vendor_calls=int(
+                    read.number("GATEWAY_MAX_VENDOR_CALLS", Limits.max_vendor_calls, 1, 100_000)
+                ),
+                apq_max_bytes=int(
+                    read.number("GATEWAY_APQ_MAX_BYTES", Limits.apq_max_bytes, 100, 1e9)
+                ),
+                apq_ttl_seconds=int(read.number("GATEWAY_APQ_TTL", Limits.apq_ttl_seconds, 1, 1e9)),
+                apq_cache_bytes=int(
+                    read.number("GATEWAY_APQ_CACHE_BYTES", Limits.apq_cache_bytes, 1e3, 1e12)
+                ),
                 idempotency_max_answer_bytes=int(
-                    read.number("GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES", 1_000_000, 0, 1e9)
+                    read.number(
+                        "GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES",
+                        Limits.idempotency_max_answer_bytes,
+                        0,
+                        1e9,
+                    )
                 ),
             ),
             server=Server(
                 limit_concurrency=int(
-                    read.number("GATEWAY_LIMIT_CONCURRENCY", 1_000, 1, 1_000_000)
+                    read.number("GATEWAY_LIMIT_CONCURRENCY", Server.limit_concurrency, 1, 1_000_000)
                 ),
-                timeout_keep_alive=read.number("GATEWAY_KEEP_ALIVE_TIMEOUT", 20.0, 0.1, 3600),
-                header_timeout=read.number("GATEWAY_HEADER_TIMEOUT", 10.0, 0.1, 3600),
+                timeout_keep_alive=read.number(
+                    "GATEWAY_KEEP_ALIVE_TIMEOUT", Server.timeout_keep_alive, 0.1, 3600
+                ),
+                header_timeout=read.number(
+                    "GATEWAY_HEADER_TIMEOUT", Server.header_timeout, 0.1, 3600
+                ),
                 trusted_proxies=read.items("GATEWAY_TRUSTED_PROXIES"),
             ),
-            allow_anonymous=bool(read.flag("GATEWAY_ALLOW_ANONYMOUS", False)),
+            allow_anonymous=bool(read.flag("GATEWAY_ALLOW_ANONYMOUS", cls.allow_anonymous)),
         )
 
 

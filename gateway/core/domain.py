@@ -219,8 +219,10 @@ class ExternalReferenceInput:
 class InvoicePatch:
     """A partial update in neutral terms.
 
-    `values` holds only the fields the caller sent, keyed by their input name
-    (`issueDate`); a value of None is an explicit null. Absent means "leave unchanged".
+    `values` holds only the fields the caller sent, keyed by their neutral name
+    (`issue_date`; nested inputs the same way); a value of None is an explicit null.
+    Absent means "leave unchanged". Error paths name fields the same way; the GraphQL
+    layer shows them as the caller sent them.
     """
 
     invoice_id: str  # native ID, already validated for the vendor
@@ -321,7 +323,7 @@ class Source(enum.Enum):
 
 @dataclass(frozen=True)
 class FieldCapability:
-    name: str  # the neutral input name (`footer`)
+    name: str  # the neutral name (`payment_terms_days`)
     vendor_fields: tuple[str, ...]  # what it becomes at the vendor (`footer_notes`)
     clearable: bool  # whether an explicit null is accepted
     limits: FieldLimits

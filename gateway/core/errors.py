@@ -7,8 +7,9 @@ these into `UserError`s. Messages never carry credentials.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 Path = tuple[str, ...]
 
@@ -56,6 +57,22 @@ class GatewayError(Exception):
     @property
     def code(self) -> ErrorCode:
         return self.problems[0].code
+
+    def at(self, root: str, name: Callable[[str], str]) -> GatewayError:
+        """These problems with each field path's parts renamed by `name` and put under
+        `root`, and the message naming them the same way: how a caller's layer shows
+        neutral fields (`("line_items", "0")` as `["input", "lineItems", "0"]`)."""
+        return GatewayError(tuple(_renamed(p, root, name) for p in self.problems))
+
+
+def _renamed(problem: Problem, root: str, name: Callable[[str], str]) -> Problem:
+    if not problem.field:
+        return problem
+    message = problem.message
+    for part in problem.field:
+        if name(part) != part:
+            message = re.sub(rf"\b{re.escape(part)}\b", name(part), message)
+    return replace(problem, message=message, field=(root, *map(name, problem.field)))
 
 
 class ProblemCollector:

@@ -85,8 +85,8 @@ def build_schema(
     if observer is not None:
         # First, so it leaves last and sees the errors as the caller will (masked).
         extensions.append(lambda: ObserveOperation(observer))
-    # Parse, the document limits and validation, once per distinct operation text: doing
-    # them again was ~45% of a request's CPU (tests/benchmarks profile).
+    # Parse, the document limits and validation, once per distinct operation text: they
+    # cost more than executing a typical operation (README, "Benchmark").
     documents = DocumentCache(limits, size=DOCUMENT_CACHE_SIZE, text_chars=DOCUMENT_CACHE_CHARS)
     extensions += [
         lambda: CheckedDocuments(documents),

@@ -10,6 +10,7 @@ import strawberry
 from gateway.core import domain
 from gateway.schema.descriptions import describe
 from gateway.schema.enums import Source, Vendor
+from gateway.schema.naming import camel
 
 ALWAYS = ("id", "expectedUpdatedAt")
 
@@ -55,7 +56,7 @@ class VendorCapabilities:
 def _field(capability: domain.FieldCapability) -> FieldCapability:
     limits = capability.limits
     return FieldCapability(
-        name=capability.name,
+        name=camel(capability.name),
         vendor_fields=list(capability.vendor_fields),
         clearable=capability.clearable,
         limits=FieldLimits(

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.core.errors import GatewayError
 from gateway.schema.descriptions import describe
 from gateway.schema.enums import InvoiceStatus
 from gateway.schema.naming import camel
@@ -39,11 +40,16 @@ class InvoiceFilter:
 
 
 def filter_values(value: InvoiceFilter | None) -> dict[str, Any]:
-    """The filters the caller set, by input name."""
+    """The filters the caller set, by neutral name (`updated_since`)."""
     if value is None:
         return {}
     return {
-        camel(f.name): getattr(value, f.name)
+        f.name: getattr(value, f.name)
         for f in dataclasses.fields(value)
         if getattr(value, f.name) is not None
     }
+
+
+def filter_paths(error: GatewayError) -> GatewayError:
+    """`error` with its neutral filter names as the caller sent them, inside `filter`."""
+    return error.at("filter", camel)

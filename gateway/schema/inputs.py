@@ -128,10 +128,13 @@ class UpdateInvoiceInput:
     )
 
 
+_BILLABLES = {"billables", "add_billables", "remove_billables"}
+
+
 def _present(obj: object) -> dict[str, Any]:
-    """The Maybe fields the caller sent, by input name, with Some() unwrapped."""
+    """The Maybe fields the caller sent, by neutral name, with Some() unwrapped."""
     return {
-        camel(f.name): value.value
+        f.name: value.value
         for f in dataclasses.fields(obj)  # type: ignore[arg-type]
         if isinstance(value := getattr(obj, f.name), Some)
     }
@@ -140,7 +143,7 @@ def _present(obj: object) -> dict[str, Any]:
 def _neutral(name: str, value: Any) -> Any:
     if value is None:
         return None
-    if name == "lineItems":
+    if name == "line_items":
         return [
             domain.LineItemInput(i.title, i.description, i.quantity, i.unit_price) for i in value
         ]
@@ -148,19 +151,19 @@ def _neutral(name: str, value: Any) -> Any:
         return [domain.DiscountInput(d.title, d.amount, d.type) for d in value]
     if name == "taxes":
         return [domain.TaxInput(t.title, t.rate) for t in value]
-    if name == "dueReminder":
+    if name == "due_reminder":
         return domain.DueReminderInput(_present(value))
-    if name in {"billables", "addBillables", "removeBillables"}:
+    if name in _BILLABLES:
         return domain.BillablesInput(_present(value))
-    if name == "externalReference":
+    if name == "external_reference":
         values = _present(value)
         values.update(
-            serviceName=value.service_name,
-            serviceModel=value.service_model,
-            serviceModelRef=value.service_model_ref,
+            service_name=value.service_name,
+            service_model=value.service_model,
+            service_model_ref=value.service_model_ref,
         )
         return domain.ExternalReferenceInput(values)
-    if name in {"recipientId"}:
+    if name == "recipient_id":
         return str(value)
     return value
 
@@ -173,7 +176,7 @@ def _too_long(path: tuple[str, ...], value: Any, limit: int) -> list[Problem]:
             return []
         message = f"has {len(value)} entries; at most {limit} (GATEWAY_MAX_LIST_LENGTH)"
         return [Problem(ErrorCode.INVALID_INPUT, message, path)]
-    if path[-1] in {"billables", "addBillables", "removeBillables"} and value is not None:
+    if path[-1] in _BILLABLES and value is not None:
         return [
             problem
             for inner, ids in _present(value).items()
@@ -187,7 +190,7 @@ def to_patch(data: UpdateInvoiceInput, native_id: str, max_list_length: int) -> 
     problems = [
         problem
         for name, value in present.items()
-        for problem in _too_long(("input", name), value, max_list_length)
+        for problem in _too_long((name,), value, max_list_length)
     ]
     if problems:
         raise GatewayError(tuple(problems))
@@ -200,15 +203,4 @@ def to_patch(data: UpdateInvoiceInput, native_id: str, max_list_length: int) -> 
 def input_paths(error: GatewayError) -> GatewayError:
     """`error` with its neutral field paths (`("expected_updated_at",)`) as the caller
     sent them, inside `input` (`["input", "expectedUpdatedAt"]`)."""
-    return GatewayError(
-        tuple(
-            dataclasses.replace(p, field=_input_path(p.field)) if p.field else p
-            for p in error.problems
-        )
-    )
-
-
-def _input_path(path: tuple[str, ...]) -> tuple[str, ...]:
-    if path[0] in ("input", "filter"):
-        return path  # already a GraphQL path (the vendors' translation tables' own)
-    return ("input", *(camel(part) for part in path))
+    return error.at("input", camel)

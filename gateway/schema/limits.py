@@ -16,8 +16,8 @@ from gateway.core.errors import ErrorCode
 from gateway.schema.measure import CAP, DocumentMeasure, OperationMeasure, repeated_fields
 from gateway.settings import Limits
 
-# Pairs of fields that share a response path, per document: graphql-core checks each pair
-# merges, ~5 us a pair, so this keeps its OverlappingFieldsCanBeMergedRule to ~25 ms.
+# Pairs of fields that share a response path, per document: graphql-core checks that each
+# pair merges, so its OverlappingFieldsCanBeMergedRule costs in proportion (README, "Limits").
 MAX_FIELD_PAIRS = 5_000
 MAX_ERRORS = 10  # a document over its limits many times is told the first few
 

@@ -16,7 +16,7 @@ from gateway.schema.connection import InvoiceConnection, connection, resume, win
 from gateway.schema.context import Context
 from gateway.schema.enums import Vendor
 from gateway.schema.errors import UserError, field_error, user_errors
-from gateway.schema.filters import InvoiceFilter, filter_values
+from gateway.schema.filters import InvoiceFilter, filter_paths, filter_values
 from gateway.schema.inputs import UpdateInvoiceInput, input_paths, to_patch
 from gateway.schema.invoice import Invoice
 from gateway.schema.lookup import find_node
@@ -88,7 +88,10 @@ class Query:
             wanted = window(info.context.ids.shapes(vendor), first, after)
             client = info.context.client(vendor)
             start, limit = wanted.fetch
-            bundle = await client.list_invoices(filter_values(filter), start, limit, needs)
+            try:
+                bundle = await client.list_invoices(filter_values(filter), start, limit, needs)
+            except GatewayError as exc:
+                raise filter_paths(exc) from None
             total = bundle.total or 0
             has_next = start + len(bundle.invoices) < total
             invoices, offset = resume(wanted, bundle.invoices, has_next)
@@ -173,7 +176,7 @@ class Mutation:
         ] = False,
     ) -> UpdateInvoicePayload:
         try:
-            gid = _invoice_id(info.context.ids, input.id, ("input", "id"))
+            gid = _invoice_id(info.context.ids, input.id, ("id",))
             selections = planning.children(planning.below(info.selected_fields), "invoice")
             needs = planning.invoice_needs(selections)
             context = info.context

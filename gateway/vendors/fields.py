@@ -47,17 +47,19 @@ def translate(
     values: Mapping[str, Any],
     rules: Mapping[str, FieldRule],
     vendor_label: str,
-    root: str = "input",
+    *,
+    filters: bool = False,
 ) -> Body:
-    """Every field the caller sent, translated; every problem named at once. `root` is the
-    argument the values came in (`input` for an update, `filter` for a list)."""
+    """Every field the caller sent, translated; every problem named at once, at the neutral
+    field's path (`("line_items", "0", "unit_price")`). `filters`: the values narrow a list
+    rather than change an invoice."""
     problems = ProblemCollector()
     body: Body = {}
     for name, value in values.items():
-        path: Path = (root, name)
+        path: Path = (name,)
         rule = rules.get(name)
         if rule is None:
-            what = "invoices have no" if root == "input" else "cannot filter invoices by"
+            what = "cannot filter invoices by" if filters else "invoices have no"
             problems.add(ErrorCode.UNSUPPORTED_FIELD, f"{vendor_label} {what} {name}", path)
             continue
         if value is None:
@@ -83,8 +85,8 @@ def capabilities(rules: Mapping[str, FieldRule]) -> tuple[FieldCapability, ...]:
 
 
 def field_paths(rules: Mapping[str, FieldRule]) -> dict[str, Path]:
-    """Vendor key -> neutral input path, for mapping vendor validation errors back."""
-    return {key: ("input", name) for name, rule in rules.items() for key in rule.vendor_keys}
+    """Vendor key -> neutral field path, for mapping vendor validation errors back."""
+    return {key: (name,) for name, rule in rules.items() for key in rule.vendor_keys}
 
 
 # --- rules shared by the vendors ----------------------------------------------------------

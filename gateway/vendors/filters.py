@@ -53,7 +53,7 @@ def check_rows(
     rules: Mapping[str, FilterRule],
     vendor_label: str,
 ) -> None:
-    """UPSTREAM_REJECTED on `["filter", name]` for each filter a row shows was not applied;
+    """UPSTREAM_REJECTED on the filter's neutral name for each filter a row shows was not applied;
     an undocumented filter whose field a row lacks cannot be shown applied, so it fails too."""
     problems = ProblemCollector()
     for name, value in filters.items():
@@ -68,7 +68,7 @@ def check_rows(
                     ErrorCode.UPSTREAM_REJECTED,
                     f"{vendor_label} may have ignored the {name} filter (it is not documented): "
                     f"invoice {row_id} came without {key}, so the filter cannot be checked",
-                    ("filter", name),
+                    (name,),
                 )
                 break
             if not rule.check.keeps(row[key], value):
@@ -76,7 +76,7 @@ def check_rows(
                     ErrorCode.UPSTREAM_REJECTED,
                     f"{vendor_label} ignored the {name} filter: it answered invoice {row_id} "
                     f"with {key} {_shown(row[key])}",
-                    ("filter", name),
+                    (name,),
                 )
                 break
     problems.raise_if_any()

@@ -26,7 +26,6 @@ import random
 import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -60,14 +59,6 @@ log = logging.getLogger("gateway.upstream")
 
 # A vendor's reading of an error body: (message, vendor field name or None) pairs.
 ErrorReader = Callable[[Any], Sequence[tuple[str, str | None]]]
-
-
-@dataclass(frozen=True)
-class VendorFailure:
-    """What a vendor said when it refused, before neutral field mapping."""
-
-    status: int
-    messages: Sequence[tuple[str, str | None]]
 
 
 class OutOfRange(ValueError):

@@ -106,18 +106,18 @@ async def test_a_stale_expected_updated_at_is_a_conflict_and_nothing_is_written(
 
 async def test_every_input_problem_is_named_before_any_call(sandbox: Sandbox) -> None:
     client = sandbox.client("kantata")
-    bad = BillablesInput({"timeEntryIds": ["kantata:user:7"]})
+    bad = BillablesInput({"time_entry_ids": ["kantata:user:7"]})
     with pytest.raises(GatewayError) as caught:
-        await update_invoice(client, patch(DRAFT, addBillables=bad), frozenset(), writers())
+        await update_invoice(client, patch(DRAFT, add_billables=bad), frozenset(), writers())
     assert caught.value.code is ErrorCode.INVALID_INPUT
     assert await sandbox.requests("kantata") == []
 
 
 async def test_a_read_modify_write_reads_then_writes_the_whole_list(sandbox: Sandbox) -> None:
     client = sandbox.client("kantata")
-    add = BillablesInput({"timeEntryIds": ["kantata:time_entry:9002"]})
+    add = BillablesInput({"time_entry_ids": ["kantata:time_entry:9002"]})
     needs = frozenset({Need.LINE_ITEMS})
-    done = await update_invoice(client, patch(DRAFT, addBillables=add), needs, writers())
+    done = await update_invoice(client, patch(DRAFT, add_billables=add), needs, writers())
     assert done.bundle is not None
     assert await sandbox.methods("kantata") == ["GET", "PUT"]
     put = (await sandbox.requests("kantata"))[1]
@@ -131,8 +131,8 @@ async def test_two_concurrent_additions_to_one_invoice_both_land(sandbox: Sandbo
 
     async def add(record: str) -> None:
         client = sandbox.client("kantata")
-        billables = BillablesInput({"timeEntryIds": [f"kantata:time_entry:{record}"]})
-        await update_invoice(client, patch(DRAFT, addBillables=billables), frozenset(), shared)
+        billables = BillablesInput({"time_entry_ids": [f"kantata:time_entry:{record}"]})
+        await update_invoice(client, patch(DRAFT, add_billables=billables), frozenset(), shared)
 
     await asyncio.gather(add("9002"), add("9003"))
     puts = [r for r in await sandbox.requests("kantata") if r["method"] == "PUT"]

@@ -132,7 +132,7 @@ def _invoice(line_item_ids: tuple[str, ...] | None, unlisted: tuple[str, ...] = 
 
 
 def _remove_time_entry(current: Invoice) -> dict[str, Any]:
-    patch = {"removeBillables": BillablesInput({"timeEntryIds": ["kantata:time_entry:5"]})}
+    patch = {"remove_billables": BillablesInput({"time_entry_ids": ["kantata:time_entry:5"]})}
     return translate.update_body(InvoicePatch("1", patch).values, current)
 
 

@@ -79,7 +79,7 @@ module's docstring has the details:
   and an empty value means no filter (Laravel's input middleware and a `nullable` rule);
   an unknown status is a 422 on `status` ("The selected status is invalid."), reported
   after `state` when both are wrong. The last of repeated parameters wins. Paging
-  (`paginate.py`): 15 per page by default, at most 100 (larger values clamp), bad values
+  (`listing.py`): 15 per page by default, at most 100 (larger values clamp), bad values
   mean the default; links keep the other query parameters.
 - `expand[]=x` and the indexed `expand[0]=x` (PHP reads both as arrays) expand; plain
   `expand=x` and unknown names are ignored. Billing profile objects have invented keys.

@@ -22,8 +22,8 @@ from gateway.sandbox.control import Control
 from gateway.sandbox.kitchen import errors, serialize
 from gateway.sandbox.kitchen.errors import ApiError
 from gateway.sandbox.kitchen.laravel import error_response, read_input
-from gateway.sandbox.kitchen.model import Group, Invoice, Status, Workspace
-from gateway.sandbox.kitchen.paginate import MAX_PER_PAGE, PageRequest, paginate
+from gateway.sandbox.kitchen.listing import MAX_PER_PAGE, PageRequest, paginate
+from gateway.sandbox.kitchen.models import Group, Invoice, Status, Workspace
 from gateway.sandbox.kitchen.serialize import JsonResponse
 from gateway.sandbox.kitchen.store import KitchenStore, State
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from gateway.sandbox.kitchen.model import Invoice
+from gateway.sandbox.kitchen.models import Invoice
 
 # The currencies the emulator accepts, with their minor units [guess: a common subset of
 # ISO 4217, roughly what card processors settle in; anything else is a 422].

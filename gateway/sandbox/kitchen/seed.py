@@ -60,7 +60,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.sandbox.kitchen import money
-from gateway.sandbox.kitchen.model import (
+from gateway.sandbox.kitchen.models import (
     BillingProfile,
     Discount,
     DiscountType,

@@ -16,10 +16,9 @@ from typing import Any
 from starlette.responses import Response
 
 from gateway.sandbox.kitchen import money
-from gateway.sandbox.kitchen.model import BillingProfile, Invoice, User, Workspace
+from gateway.sandbox.kitchen.models import BillingProfile, Invoice, User, Workspace
 
 Json = dict[str, "Json"] | list["Json"] | str | int | bool | Decimal | None
-EXPANDABLE = ("client", "creator", "billing_profile")
 
 
 def dumps(value: Json) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from gateway.sandbox.kitchen import errors, money
 from gateway.sandbox.kitchen.ids import new_id
-from gateway.sandbox.kitchen.model import Group, Invoice, User, Workspace
+from gateway.sandbox.kitchen.models import Group, Invoice, User, Workspace
 from gateway.sandbox.kitchen.seed import build_workspaces
 from gateway.sandbox.kitchen.validate import validate_invoice
 

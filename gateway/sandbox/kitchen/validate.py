@@ -20,7 +20,7 @@ from decimal import Decimal
 from gateway.sandbox.kitchen import errors, money
 from gateway.sandbox.kitchen import rules as r
 from gateway.sandbox.kitchen.ids import new_id
-from gateway.sandbox.kitchen.model import Discount, Invoice, Item, TaxItem, Workspace
+from gateway.sandbox.kitchen.models import Discount, Invoice, Item, TaxItem, Workspace
 
 PAYMENT_GATEWAYS = ("credit_card", "stripe_ach", "paypal", "bank")
 VISIBILITIES = ("private", "internal", "shared")

@@ -47,24 +47,24 @@ MAX_NUMBER = 2_147_483_647  # user_invoice_number is a 32-bit integer column
 
 # Billable list input name -> (vendor key, global ID type)
 BILLABLE_LISTS: dict[str, tuple[str, str]] = {
-    "timeEntryIds": ("time_entry_ids", "time_entry"),
-    "expenseIds": ("expense_ids", "expense"),
-    "billingMilestoneIds": ("billing_milestone_ids", "billing_milestone"),
+    "time_entry_ids": ("time_entry_ids", "time_entry"),
+    "expense_ids": ("expense_ids", "expense"),
+    "billing_milestone_ids": ("billing_milestone_ids", "billing_milestone"),
 }
 
-BILLABLE_FIELDS = ("billables", "addBillables", "removeBillables")
+BILLABLE_FIELDS = ("billables", "add_billables", "remove_billables")
 
 EXTERNAL_REFERENCE_FIELDS: dict[str, str] = {
-    "serviceName": "service_name",
-    "serviceModel": "service_model",
-    "serviceModelRef": "service_model_ref",
+    "service_name": "service_name",
+    "service_model": "service_model",
+    "service_model_ref": "service_model_ref",
     "status": "status",
-    "externalMessage": "external_message",
-    "externalLink": "external_link",
-    "externalStatus": "external_status",
+    "external_message": "external_message",
+    "external_link": "external_link",
+    "external_status": "external_status",
     "locked": "locked",
 }
-EXTERNAL_REFERENCE_REQUIRED = ("serviceName", "serviceModel", "serviceModelRef")
+EXTERNAL_REFERENCE_REQUIRED = ("service_name", "service_model", "service_model_ref")
 EXTERNAL_REFERENCE_STATUSES = ("successful", "pending", "failed")
 
 
@@ -122,17 +122,17 @@ RULES: dict[str, FieldRule] = {
         FieldLimits(integer_only=True, minimum=1, maximum=MAX_NUMBER),
     ),
     "title": text("user_invoice_title"),
-    "issueDate": date("invoice_date", clearable=False),
-    "paymentTermsDays": integer("payment_schedule", minimum=0, maximum=3650, clearable=False),
+    "issue_date": date("invoice_date", clearable=False),
+    "payment_terms_days": integer("payment_schedule", minimum=0, maximum=3650, clearable=False),
     "notes": text("message"),
     "draft": boolean("draft"),
-    "purchaseOrder": text("purchase_order"),
-    "projectCode": text("project_code"),
+    "purchase_order": text("purchase_order"),
+    "project_code": text("project_code"),
     "billables": FieldRule(tuple(k for k, _ in BILLABLE_LISTS.values()), _billables),
     # Resolved against the invoice's current lists in update_body; validated here.
-    "addBillables": FieldRule((), _validated(_billables)),
-    "removeBillables": FieldRule((), _validated(_billables)),
-    "externalReference": FieldRule(("external_reference",), _external_reference),
+    "add_billables": FieldRule((), _validated(_billables)),
+    "remove_billables": FieldRule((), _validated(_billables)),
+    "external_reference": FieldRule(("external_reference",), _external_reference),
 }
 FIELD_PATHS = field_paths(RULES)
 
@@ -174,20 +174,20 @@ def _resolve_billables(values: Mapping[str, Any], body: Body, current: Invoice) 
             ErrorCode.UPSTREAM_UNAVAILABLE,
             f"Kantata's answer left out {', '.join(missing) or 'the line item ids'} although "
             "they were asked for, so the invoice's current lines are unknown; nothing was sent",
-            ("input", field),
+            (field,),
         )
     lists, others = _current_lists(current)
     problems = ProblemCollector()
-    added = _billables(values["addBillables"]) if values.get("addBillables") else {}
-    removed = _billables(values["removeBillables"]) if values.get("removeBillables") else {}
+    added = _billables(values["add_billables"]) if values.get("add_billables") else {}
+    removed = _billables(values["remove_billables"]) if values.get("remove_billables") else {}
     names = {key: name for name, (key, _) in BILLABLE_LISTS.items()}
     resolved: Body = {}
     for key, ids in lists.items():
         if key in body:
-            for delta, field in ((added, "addBillables"), (removed, "removeBillables")):
+            for delta, field in ((added, "add_billables"), (removed, "remove_billables")):
                 if key in delta:
                     problems.invalid(
-                        ("input", field, names[key]),
+                        (field, names[key]),
                         f"cannot be combined with billables.{names[key]} in one update",
                     )
             continue
@@ -196,7 +196,7 @@ def _resolve_billables(values: Mapping[str, Any], body: Body, current: Invoice) 
         both = set(added.get(key, ())) & set(removed.get(key, ()))
         if both:
             problems.invalid(
-                ("input", "removeBillables", names[key]),
+                ("remove_billables", names[key]),
                 f"adds and removes the same records: {', '.join(sorted(both))}",
             )
         # Set semantics: adding what is there, or removing what is not, changes nothing,
@@ -209,7 +209,7 @@ def _resolve_billables(values: Mapping[str, Any], body: Body, current: Invoice) 
     if remaining == 0:
         field = next(name for name in BILLABLE_FIELDS if name in values)
         problems.invalid(
-            ("input", field),
+            (field,),
             "would leave the invoice with no line item; Kantata keeps at least one",
         )
         problems.raise_if_any()
@@ -285,10 +285,10 @@ def _instant(key: str, source: Source, check: RowCheck) -> FilterRule:
 # Neutral list filter -> query parameter, how we know Kantata serves it, and the row field
 # that shows it applied (every row is checked; see gateway/vendors/filters.py).
 FILTERS: dict[str, FilterRule] = {
-    "createdAfter": _instant("created_after", Source.DOC, after("created_at")),
-    "createdBefore": _instant("created_before", Source.DOC, before("created_at")),
+    "created_after": _instant("created_after", Source.DOC, after("created_at")),
+    "created_before": _instant("created_before", Source.DOC, before("created_at")),
     # Not in the invoice docs; Kantata's own Workato connector sends it [code].
-    "updatedSince": _instant("updated_after", Source.CODE, after("updated_at")),
+    "updated_since": _instant("updated_after", Source.CODE, after("updated_at")),
 }
 
 # The list order asked for: brainstem's `order=<sort name>:<direction>` [doc: "Ordering",
@@ -301,4 +301,4 @@ LIST_ORDER = "created_at:desc"
 
 
 def filter_params(filters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(translate(filters, FILTERS, LABEL, root="filter").items())
+    return tuple(translate(filters, FILTERS, LABEL, filters=True).items())

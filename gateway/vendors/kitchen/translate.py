@@ -73,7 +73,7 @@ def _payment_gateways(value: Any) -> Body:
     return {"payment_gateways": list(dict.fromkeys(v.value for v in value))}
 
 
-_REMINDER_KEYS = {"message": "due_reminder_message", "sendDays": "due_reminder_send_days"}
+_REMINDER_KEYS = {"message": "due_reminder_message", "send_days": "due_reminder_send_days"}
 
 
 def _due_reminder(value: Any) -> Body:
@@ -81,7 +81,7 @@ def _due_reminder(value: Any) -> Body:
         raise Invalid("must be a due reminder")
     body: Body = {}
     for name, item in value.values.items():
-        if name == "sendDays" and item is not None and not -365 <= item <= 365:
+        if name == "send_days" and item is not None and not -365 <= item <= 365:
             raise Invalid("must be between -365 and 365", (name,))
         body[_REMINDER_KEYS[name]] = item
     return body
@@ -102,8 +102,8 @@ def _line_items(value: Any) -> Body:
         if not item.title.strip():
             raise Invalid("must not be empty", (*at, "title"))
         if item.unit_price is None:
-            raise Invalid("is required for Kitchen items", (*at, "unitPrice"))
-        price = finite_decimal(item.unit_price, (*at, "unitPrice"))
+            raise Invalid("is required for Kitchen items", (*at, "unit_price"))
+        price = finite_decimal(item.unit_price, (*at, "unit_price"))
         quantity = Decimal(1) if item.quantity is None else item.quantity
         if finite_decimal(quantity, (*at, "quantity")) <= 0:
             raise Invalid("must be greater than 0", (*at, "quantity"))
@@ -143,34 +143,34 @@ def _list_rule(key: str, write: Any) -> FieldRule:
 
 RULES: dict[str, FieldRule] = {
     "number": non_empty_text("number", max_length=255),
-    "issueDate": date("issue_date", clearable=True),
-    "paymentTermsDays": integer("due_date_in_days", minimum=0, maximum=3650, clearable=True),
+    "issue_date": date("issue_date", clearable=True),
+    "payment_terms_days": integer("due_date_in_days", minimum=0, maximum=3650, clearable=True),
     "notes": text("memo"),
     "footer": text("footer_notes", max_length=FOOTER_MAX),
     "currency": currency("currency"),
-    "recipientId": FieldRule(("client",), _recipient, {"client": None}),
+    "recipient_id": FieldRule(("client",), _recipient, {"client": None}),
     "language": FieldRule(
         ("language",), _language, None, FieldLimits(format="Java locale (en_US)")
     ),
     "visibility": choice("visibility", InvoiceVisibility),
-    "paymentGateways": FieldRule(
+    "payment_gateways": FieldRule(
         ("payment_gateways",),
         _payment_gateways,
         None,
         FieldLimits(values=tuple(m.name for m in PaymentGateway)),
     ),
-    "dueReminder": FieldRule(
+    "due_reminder": FieldRule(
         tuple(_REMINDER_KEYS.values()),
         _due_reminder,
         {key: None for key in _REMINDER_KEYS.values()},
     ),
-    "lineItems": _list_rule("items", _line_items),
+    "line_items": _list_rule("items", _line_items),
     "discounts": _list_rule("discounts", _discounts),
     "taxes": _list_rule("tax_items", _taxes),
 }
 FIELD_PATHS = field_paths(RULES)
 _NESTED_NAMES = {
-    "items": {"amount": "unitPrice"},
+    "items": {"amount": "unit_price"},
     "tax_items": {"amount": "rate"},
     "due_reminder_message": {},
 }
@@ -190,12 +190,12 @@ def _check_precision(values: Mapping[str, Any]) -> None:
     places = minor_units(code) if isinstance(code, str) else 2
     problems = ProblemCollector()
     amounts: list[tuple[tuple[str, ...], Decimal]] = [
-        (("input", "lineItems", str(i), "unitPrice"), item.unit_price)
-        for i, item in enumerate(values.get("lineItems") or ())
+        (("line_items", str(i), "unit_price"), item.unit_price)
+        for i, item in enumerate(values.get("line_items") or ())
         if item.unit_price is not None
     ]
     amounts += [
-        (("input", "discounts", str(i), "amount"), discount.amount)
+        (("discounts", str(i), "amount"), discount.amount)
         for i, discount in enumerate(values.get("discounts") or ())
         if discount.type is DiscountType.FIXED
     ]
@@ -214,8 +214,8 @@ def vendor_field_path(key: str) -> tuple[str, ...] | None:
     path = FIELD_PATHS.get(head)
     if path is None:
         return None
-    if path == ("input", "dueReminder"):
-        return (*path, "message" if head == "due_reminder_message" else "sendDays")
+    if path == ("due_reminder",):
+        return (*path, "message" if head == "due_reminder_message" else "send_days")
     renames = _NESTED_NAMES.get(head, {})
     return (*path, *(renames.get(part, part) for part in rest))
 
@@ -279,7 +279,7 @@ FILTERS: dict[str, FilterRule] = {
 
 
 def filter_params(filters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    params = translate(filters, FILTERS, LABEL, root="filter")
+    params = translate(filters, FILTERS, LABEL, filters=True)
     # The vendor hides archived invoices unless asked; a neutral list shows them all.
     params.setdefault("state", "all")
     return tuple((key, str(value)) for key, value in params.items())

@@ -61,28 +61,28 @@ SEED_ITEM = domain.LineItemInput(
 )
 MAPPING = [
     param("number", "PREFIX-00018", {"number": "PREFIX-00018"}, id="number"),
-    param("issueDate", dt.date(2024, 7, 12), {"issue_date": "2024-07-12"}, id="issue-date"),
-    param("paymentTermsDays", 8, {"due_date_in_days": 8}, id="terms-to-due-date-in-days"),
+    param("issue_date", dt.date(2024, 7, 12), {"issue_date": "2024-07-12"}, id="issue-date"),
+    param("payment_terms_days", 8, {"due_date_in_days": 8}, id="terms-to-due-date-in-days"),
     param("notes", "Memo", {"memo": "Memo"}, id="notes-to-memo"),
     param("footer", "Thank you", {"footer_notes": "Thank you"}, id="footer-to-footer-notes"),
     param("currency", "USD", {"currency": "USD"}, id="currency"),
-    param("recipientId", CLIENT, {"client": "u_62988d0392da49247a831d35"}, id="recipient"),
+    param("recipient_id", CLIENT, {"client": "u_62988d0392da49247a831d35"}, id="recipient"),
     param("language", "en_US", {"language": "en_US"}, id="java-locale"),
     param("visibility", InvoiceVisibility.PRIVATE, {"visibility": "private"}, id="private"),
     param("visibility", InvoiceVisibility.INTERNAL, {"visibility": "internal"}, id="internal"),
     param("visibility", InvoiceVisibility.SHARED, {"visibility": "shared"}, id="shared"),
-    param("paymentGateways", list(domain.PaymentGateway),
+    param("payment_gateways", list(domain.PaymentGateway),
           {"payment_gateways": ["credit_card", "stripe_ach", "paypal", "bank"]}, id="gateways"),
-    param("paymentGateways", [], {"payment_gateways": []}, id="no-gateways"),
-    param("dueReminder", reminder(message="The reminder message", sendDays=2),
+    param("payment_gateways", [], {"payment_gateways": []}, id="no-gateways"),
+    param("due_reminder", reminder(message="The reminder message", send_days=2),
           {"due_reminder_message": "The reminder message", "due_reminder_send_days": 2},
           id="due-reminder"),
-    param("dueReminder", reminder(sendDays=-3), {"due_reminder_send_days": -3},
+    param("due_reminder", reminder(send_days=-3), {"due_reminder_send_days": -3},
           id="due-reminder-only-what-was-sent"),
-    param("lineItems", [SEED_ITEM], {"items": [{
+    param("line_items", [SEED_ITEM], {"items": [{
         "title": "The invoice item title", "description": "The invoice item description",
         "quantity": D("1.00"), "amount": D("675.65")}]}, id="item-unit-price-is-amount"),
-    param("lineItems", [], {"items": []}, id="no-items-replaces-the-list"),
+    param("line_items", [], {"items": []}, id="no-items-replaces-the-list"),
     param("discounts", [discount("50.54")], {"discounts": [
         {"title": "The discount item title", "amount": D("50.54"), "type": "percentage"}]},
           id="discount-percentage"),
@@ -101,7 +101,7 @@ def test_each_field_becomes_its_parameter(field: str, value: Any, expected: Any)
 
 
 def test_quantity_defaults_to_1() -> None:  # README: "quantity defaults to 1"
-    [sent] = update_body({"lineItems": [item("19.99", None, "Design")]})["items"]
+    [sent] = update_body({"line_items": [item("19.99", None, "Design")]})["items"]
     assert (sent["title"], sent["quantity"], sent["amount"]) == ("Design", 1, D("19.99"))
     assert sent.get("description") is None
 
@@ -109,11 +109,11 @@ def test_quantity_defaults_to_1() -> None:  # README: "quantity defaults to 1"
 # --- null: sent where the field can be cleared, else INVALID_INPUT naming it ----------------
 
 CLEARABLE = {
-    "issueDate": {"issue_date": None}, "paymentTermsDays": {"due_date_in_days": None},
-    "notes": {"memo": None}, "footer": {"footer_notes": None}, "recipientId": {"client": None},
-    "dueReminder": {"due_reminder_message": None, "due_reminder_send_days": None},
+    "issue_date": {"issue_date": None}, "payment_terms_days": {"due_date_in_days": None},
+    "notes": {"memo": None}, "footer": {"footer_notes": None}, "recipient_id": {"client": None},
+    "due_reminder": {"due_reminder_message": None, "due_reminder_send_days": None},
 }  # fmt: skip
-NOT_CLEARABLE = ["number", "currency", "language", "visibility", "paymentGateways", "lineItems",
+NOT_CLEARABLE = ["number", "currency", "language", "visibility", "payment_gateways", "line_items",
                  "discounts", "taxes"]  # fmt: skip
 
 
@@ -124,27 +124,27 @@ def test_null_clears_a_clearable_field(field: str, expected: dict[str, Any]) -> 
 
 @pytest.mark.parametrize("field", NOT_CLEARABLE)
 def test_null_on_a_field_kitchen_cannot_clear_is_invalid(field: str) -> None:
-    assert problems(lambda: update_body({field: None})) == {("INVALID_INPUT", ("input", field))}
+    assert problems(lambda: update_body({field: None})) == {("INVALID_INPUT", (field,))}
 
 
 @pytest.mark.parametrize(
     ("sent", "expected"),
     [({"message": None}, {"due_reminder_message": None}),
-     ({"sendDays": None}, {"due_reminder_send_days": None})],
-    ids=["message", "sendDays"],
+     ({"send_days": None}, {"due_reminder_send_days": None})],
+    ids=["message", "send_days"],
 )  # fmt: skip
 def test_each_due_reminder_part_is_nullable(sent: dict[str, Any], expected: Any) -> None:
-    assert update_body({"dueReminder": reminder(**sent)}) == expected  # seed: "nullable"
+    assert update_body({"due_reminder": reminder(**sent)}) == expected  # seed: "nullable"
 
 
 # --- fields Kitchen cannot store: UNSUPPORTED_FIELD, with a value or null ------------------
 
 UNSUPPORTED: dict[str, Any] = {
-    "title": "March retainer", "draft": False, "purchaseOrder": "PO-1", "projectCode": "PRJ-7",
-    "billables": domain.BillablesInput({"timeEntryIds": []}),
-    "addBillables": domain.BillablesInput({"timeEntryIds": []}),
-    "removeBillables": domain.BillablesInput({"timeEntryIds": []}),
-    "externalReference": domain.ExternalReferenceInput({"serviceName": "jira"}),
+    "title": "March retainer", "draft": False, "purchase_order": "PO-1", "project_code": "PRJ-7",
+    "billables": domain.BillablesInput({"time_entry_ids": []}),
+    "add_billables": domain.BillablesInput({"time_entry_ids": []}),
+    "remove_billables": domain.BillablesInput({"time_entry_ids": []}),
+    "external_reference": domain.ExternalReferenceInput({"service_name": "jira"}),
 }  # fmt: skip
 
 
@@ -152,16 +152,16 @@ UNSUPPORTED: dict[str, Any] = {
 @pytest.mark.parametrize("null", [False, True], ids=["value", "null"])
 def test_a_field_kitchen_cannot_store_is_unsupported(field: str, value: Any, null: bool) -> None:
     values = {field: None if null else value}
-    assert problems(lambda: update_body(values)) == {("UNSUPPORTED_FIELD", ("input", field))}
+    assert problems(lambda: update_body(values)) == {("UNSUPPORTED_FIELD", (field,))}
 
 
 def test_every_problem_is_named_in_one_answer() -> None:
     values = {"title": "x", "draft": True, "number": "", "footer": "x" * 256, "language": "en"}
     assert problems(lambda: update_body(values)) == {
-        ("UNSUPPORTED_FIELD", ("input", "title")),
-        ("UNSUPPORTED_FIELD", ("input", "draft")),
-        ("INVALID_INPUT", ("input", "number")),
-        ("INVALID_INPUT", ("input", "footer")),
+        ("UNSUPPORTED_FIELD", ("title",)),
+        ("UNSUPPORTED_FIELD", ("draft",)),
+        ("INVALID_INPUT", ("number",)),
+        ("INVALID_INPUT", ("footer",)),
     }
 
 
@@ -173,27 +173,27 @@ LIMITS = [
     param({"number": ""}, None, ("number",), id="number-empty"),
     param({"footer": "x" * 255}, {"footer_notes": "x" * 255}, None, id="footer-255"),
     param({"footer": "x" * 256}, None, ("footer",), id="footer-256"),
-    param({"paymentTermsDays": 0}, {"due_date_in_days": 0}, None, id="terms-min"),
-    param({"paymentTermsDays": 3650}, {"due_date_in_days": 3650}, None, id="terms-max"),
-    param({"paymentTermsDays": 3651}, None, ("paymentTermsDays",), id="terms-max+1"),
-    param({"paymentTermsDays": -1}, None, ("paymentTermsDays",), id="terms-negative"),
-    param({"dueReminder": reminder(sendDays=-365)}, {"due_reminder_send_days": -365}, None,
+    param({"payment_terms_days": 0}, {"due_date_in_days": 0}, None, id="terms-min"),
+    param({"payment_terms_days": 3650}, {"due_date_in_days": 3650}, None, id="terms-max"),
+    param({"payment_terms_days": 3651}, None, ("payment_terms_days",), id="terms-max+1"),
+    param({"payment_terms_days": -1}, None, ("payment_terms_days",), id="terms-negative"),
+    param({"due_reminder": reminder(send_days=-365)}, {"due_reminder_send_days": -365}, None,
           id="send-days-min"),
-    param({"dueReminder": reminder(sendDays=365)}, {"due_reminder_send_days": 365}, None,
+    param({"due_reminder": reminder(send_days=365)}, {"due_reminder_send_days": 365}, None,
           id="send-days-max"),
-    param({"dueReminder": reminder(sendDays=366)}, None, ("dueReminder", "sendDays"),
+    param({"due_reminder": reminder(send_days=366)}, None, ("due_reminder", "send_days"),
           id="send-days-max+1"),
-    param({"dueReminder": reminder(sendDays=-366)}, None, ("dueReminder", "sendDays"),
+    param({"due_reminder": reminder(send_days=-366)}, None, ("due_reminder", "send_days"),
           id="send-days-min-1"),
     param({"currency": "JPY"}, {"currency": "JPY"}, None, id="currency-iso-4217"),
     param({"currency": "ABC"}, None, ("currency",), id="currency-unknown"),
     param({"currency": "usd"}, None, ("currency",), id="currency-lower-case"),
     param({"language": "de_DE"}, {"language": "de_DE"}, None, id="language-java-locale"),
     param({"language": "en-US"}, None, ("language",), id="language-bcp47-not-java"),
-    param({"recipientId": "kantata:user:7"}, None, ("recipientId",), id="recipient-kantata-id"),
-    param({"recipientId": "kitchen:invoice:in_31d435a7f94fd8d87c36ecfd"}, None,
-          ("recipientId",), id="recipient-not-a-user"),
-    param({"recipientId": "u_62988d0392da49247a831d35"}, None, ("recipientId",),
+    param({"recipient_id": "kantata:user:7"}, None, ("recipient_id",), id="recipient-kantata-id"),
+    param({"recipient_id": "kitchen:invoice:in_31d435a7f94fd8d87c36ecfd"}, None,
+          ("recipient_id",), id="recipient-not-a-user"),
+    param({"recipient_id": "u_62988d0392da49247a831d35"}, None, ("recipient_id",),
           id="recipient-native-not-global"),
     param({"discounts": [discount("0")]}, "ok", None, id="percentage-min"),
     param({"discounts": [discount("100")]}, "ok", None, id="percentage-max"),
@@ -203,10 +203,10 @@ LIMITS = [
           id="percentage-negative-at-its-index"),
     param({"discounts": [discount("150.00", FIXED)]}, "ok", None, id="fixed-not-capped-at-100"),
     # Not documented by Kitchen: the gateway's own shape rules for lines (schema inputs).
-    param({"lineItems": [item(None)]}, None, ("lineItems", "0", "unitPrice"), id="no-price"),
-    param({"lineItems": [item(quantity="0")]}, None, ("lineItems", "0", "quantity"),
+    param({"line_items": [item(None)]}, None, ("line_items", "0", "unit_price"), id="no-price"),
+    param({"line_items": [item(quantity="0")]}, None, ("line_items", "0", "quantity"),
           id="quantity-0"),
-    param({"lineItems": [item(title=" ")]}, None, ("lineItems", "0", "title"), id="blank-title"),
+    param({"line_items": [item(title=" ")]}, None, ("line_items", "0", "title"), id="blank-title"),
     param({"taxes": [tax("0"), tax("100")]}, "ok", None, id="tax-rate-0-and-100"),
     param({"taxes": [tax("100.01")]}, None, ("taxes", "0", "rate"), id="tax-rate-over-100"),
 ]  # fmt: skip
@@ -216,7 +216,7 @@ LIMITS = [
 def test_limits(values: dict[str, Any], expected: Any, invalid_at: tuple[str, ...] | None) -> None:
     if invalid_at is not None:
         refused = problems(lambda: update_body(values))
-        assert refused == {("INVALID_INPUT", ("input", *invalid_at))}
+        assert refused == {("INVALID_INPUT", (*invalid_at,))}
     elif expected == "ok":
         update_body(values)
     else:
@@ -240,14 +240,14 @@ PRECISION = [
 
 
 @pytest.mark.parametrize(("currency", "price", "accepted"), PRECISION)
-@pytest.mark.parametrize("where", ["unitPrice", "fixed-discount"])
+@pytest.mark.parametrize("where", ["unit_price", "fixed-discount"])
 def test_money_precision(currency: str | None, price: str, accepted: bool, where: str) -> None:
-    if where == "unitPrice":
-        values: dict[str, Any] = {"lineItems": [item(price)]}
-        key, path = "items", ("input", "lineItems", "0", "unitPrice")
+    if where == "unit_price":
+        values: dict[str, Any] = {"line_items": [item(price)]}
+        key, path = "items", ("line_items", "0", "unit_price")
     else:
         values = {"discounts": [discount(price, FIXED)]}
-        key, path = "discounts", ("input", "discounts", "0", "amount")
+        key, path = "discounts", ("discounts", "0", "amount")
     if currency is not None:
         values["currency"] = currency
     if accepted:
@@ -265,25 +265,27 @@ def test_percentages_are_not_money(percent: str) -> None:
 
 # --- Laravel error keys back to neutral paths (README "Errors") ------------------------------
 
-FIELD_PATHS = {  # vendor error key -> path under "input"; None: no input field
-    "number": ("number",), "issue_date": ("issueDate",), "due_date_in_days": ("paymentTermsDays",),
+FIELD_PATHS = {  # vendor error key -> neutral field path; None: no input field
+    "number": ("number",), "issue_date": ("issue_date",),
+    "due_date_in_days": ("payment_terms_days",),
     "memo": ("notes",), "footer_notes": ("footer",), "currency": ("currency",),
-    "client": ("recipientId",), "language": ("language",), "visibility": ("visibility",),
-    "payment_gateways": ("paymentGateways",), "items": ("lineItems",),
-    "items.1.amount": ("lineItems", "1", "unitPrice"), "items.0.title": ("lineItems", "0", "title"),
-    "items.0.quantity": ("lineItems", "0", "quantity"),
+    "client": ("recipient_id",), "language": ("language",), "visibility": ("visibility",),
+    "payment_gateways": ("payment_gateways",), "items": ("line_items",),
+    "items.1.amount": ("line_items", "1", "unit_price"),
+    "items.0.title": ("line_items", "0", "title"),
+    "items.0.quantity": ("line_items", "0", "quantity"),
     "discounts.0.amount": ("discounts", "0", "amount"),
     "discounts.2.type": ("discounts", "2", "type"),
     "tax_items.0.amount": ("taxes", "0", "rate"), "tax_items.1.title": ("taxes", "1", "title"),
-    "due_reminder_message": ("dueReminder", "message"),
-    "due_reminder_send_days": ("dueReminder", "sendDays"),
+    "due_reminder_message": ("due_reminder", "message"),
+    "due_reminder_send_days": ("due_reminder", "send_days"),
     "folder": None, "grand_total": None, "status": None,
 }  # fmt: skip
 
 
 @pytest.mark.parametrize(("key", "path"), FIELD_PATHS.items(), ids=list(FIELD_PATHS))
 def test_vendor_error_keys_map_back_to_the_input(key: str, path: tuple[str, ...] | None) -> None:
-    assert vendor_field_path(key) == (None if path is None else ("input", *path))
+    assert vendor_field_path(key) == (None if path is None else (*path,))
 
 
 # --- list filters (README "Lists and lookups": C15, C16) -----------------------------------
@@ -297,10 +299,10 @@ FILTERS = [
       for s in InvoiceStatus if s is not InvoiceStatus.UNKNOWN),
 ]  # fmt: skip
 NOT_SERVED: dict[str, Any] = {
-    "createdAfter": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-    "createdBefore": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-    "updatedSince": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-    "issuedAfter": dt.date(2025, 1, 1), "issuedBefore": dt.date(2025, 1, 1),
+    "created_after": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    "created_before": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    "updated_since": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    "issued_after": dt.date(2025, 1, 1), "issued_before": dt.date(2025, 1, 1),
 }  # fmt: skip
 
 
@@ -312,14 +314,12 @@ def test_filter_query_parameters(filters: dict[str, Any], expected: dict[str, st
 
 @pytest.mark.parametrize(("name", "value"), NOT_SERVED.items(), ids=list(NOT_SERVED))
 def test_a_filter_kitchen_cannot_serve_is_unsupported(name: str, value: Any) -> None:
-    assert problems(lambda: filter_params({name: value})) == {
-        ("UNSUPPORTED_FIELD", ("filter", name))
-    }
+    assert problems(lambda: filter_params({name: value})) == {("UNSUPPORTED_FIELD", (name,))}
 
 
 def test_unknown_is_not_a_kitchen_status() -> None:  # C21: five statuses
     refused = problems(lambda: filter_params({"status": InvoiceStatus.UNKNOWN}))
-    assert refused == {("INVALID_INPUT", ("filter", "status"))}
+    assert refused == {("INVALID_INPUT", ("status",))}
 
 
 # --- expand[] brings users inline, array syntax only (VENDORS.md; C10) ----------------------
