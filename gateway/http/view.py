@@ -1,6 +1,6 @@
 """The GraphQL-over-HTTP endpoint: strawberry's ASGI view with our context, the rules of
 the GraphQL-over-HTTP spec (draft; audited by `graphql-http`, see
-tests/test_graphql_over_http.py), every refusal a JSON body with a code, and batches
+tests/http/test_graphql_over_http.py), every refusal a JSON body with a code, and batches
 (a JSON array of operations) run one after another.
 
 Response media type (`negotiate`): `application/graphql-response+json` when the `Accept`

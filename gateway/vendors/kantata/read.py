@@ -243,13 +243,15 @@ def external_reference_from_record(record: Mapping[str, Any]) -> ExternalReferen
 
 
 def records(envelope: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    """The top-level hits of an envelope, in the vendor's order."""
+    """The top-level hits of an envelope, in the vendor's order. Results and maps are read
+    together (K3): a hit whose record the map lacks fails the read, never reads as a
+    missing invoice."""
     table = envelope.get(key) or {}
-    return [
-        table[str(hit["id"])]
-        for hit in envelope.get("results") or []
-        if hit.get("key") == key and str(hit["id"]) in table
-    ]
+    hits = [hit for hit in envelope.get("results") or [] if hit.get("key") == key]
+    missing = [str(hit["id"]) for hit in hits if str(hit["id"]) not in table]
+    if missing:
+        raise ValueError(f"the answer lists {key} {', '.join(missing[:5])} without its record")
+    return [table[str(hit["id"])] for hit in hits]
 
 
 def _sideloaded(envelope: Mapping[str, Any], key: str) -> Iterable[Mapping[str, Any]]:

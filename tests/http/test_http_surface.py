@@ -11,7 +11,7 @@ MUTATION = (
 
 
 # A GET that runs an operation must show it was preflighted (CSRF prevention; see
-# tests/test_security.py): a custom header, or a Content-Type a form cannot send.
+# tests/http/test_security.py): a custom header, or a Content-Type a form cannot send.
 PREFLIGHT = {"Apollo-Require-Preflight": "true"}
 
 

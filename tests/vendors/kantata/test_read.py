@@ -293,11 +293,6 @@ def test_sideloaded_external_reference_keeps_the_seed_page_fields() -> None:
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="K3: a hit without its record must fail the read; bundle_from_envelope drops it "
-    "(only kantata/pages.py checks, so single GETs and only= lookups read it as missing)",
-)
 def test_a_result_without_its_record_fails_the_read() -> None:
     answer = {**envelope(RECORD), "invoices": {}}
     with pytest.raises(ValueError):

@@ -27,7 +27,7 @@ from tests.server import serve_gateway
 # Serves the gateway (or a vendor stand-in) on loopback ports.
 pytestmark = pytest.mark.e2e
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 HTML = {"Accept": "text/html"}
 
 

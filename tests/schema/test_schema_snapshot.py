@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway.app import export_schema
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "schema.graphql"
+SNAPSHOT = Path(__file__).resolve().parents[2] / "schema.graphql"
 
 
 def test_schema_graphql_matches_the_code() -> None:

@@ -1,7 +1,7 @@
 """GraphQL over HTTP to the letter (the spec's current draft), over real HTTP: response
 media types and `Accept` negotiation, status codes by media type, 405/406/415, and 400 for
 requests that are not GraphQL-over-HTTP requests. At the end, the spec's reference audit
-(the `graphql-http` npm package, pinned in tests/http_audit/) run against the gateway."""
+(the `graphql-http` npm package, pinned in tests/http/http_audit/) run against the gateway."""
 
 from __future__ import annotations
 

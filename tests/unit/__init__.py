@@ -1,1 +1,0 @@
-"""Pure, table-driven unit tests: no HTTP, no servers, no GraphQL."""
