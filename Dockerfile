@@ -6,7 +6,7 @@ RUN apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY gateway ./gateway
 RUN pip install . && invoice-gateway graphiql-assets --dest /graphiql-assets
 
@@ -20,7 +20,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 gateway
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY gateway ./gateway
 RUN pip install . && rm -rf /app/build
 COPY --from=graphiql-assets /graphiql-assets /app/graphiql-assets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import re
@@ -9,6 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import FloatValueNode, GraphQLError, IntValueNode, StringValueNode, ValueNode
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from gateway.core.errors import ErrorCode
@@ -28,9 +30,17 @@ def _serialize_date(value: dt.date) -> str:
     return value.isoformat()
 
 
+# Where each scalar's text form is specified (`@specifiedBy`): code generators such as
+# graphql-codegen map a scalar by it, and a reader learns the JSON form without guessing.
+DATE_SPEC = "https://scalars.graphql.org/andimarek/local-date.html"
+DATE_TIME_SPEC = "https://scalars.graphql.org/andimarek/date-time.html"
+# Python's Decimal prints by the General Decimal Arithmetic's to-scientific-string.
+DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"
+
 Date = strawberry.scalar(
     name="Date",
-    description="A calendar date, YYYY-MM-DD.",
+    description='A calendar date, as JSON text "YYYY-MM-DD" ("2026-11-30").',
+    specified_by_url=DATE_SPEC,
     serialize=_serialize_date,
     parse_value=_parse_date,
 )
@@ -92,8 +102,9 @@ def decimal_scalar(max_digits: int, max_exponent: int) -> ScalarDefinition:
 
     return ScalarDefinition(
         name="Decimal",
-        description='An exact decimal number, sent as a string ("19.99") or a number.',
-        specified_by_url=None,
+        description='An exact decimal number: answered as JSON text ("19.99"); sent as text '
+        "or as a number (text keeps every digit).",
+        specified_by_url=DECIMAL_SPEC,
         serialize=str,
         parse_value=parse,
         parse_literal=parse_literal,
@@ -120,4 +131,17 @@ def _over(message: str, limit: str, value: int, maximum: int) -> GraphQLError:
 
 
 def scalar_map(max_digits: int, max_exponent: int) -> dict[object, ScalarDefinition]:
-    return {dt.date: Date, decimal.Decimal: decimal_scalar(max_digits, max_exponent)}
+    return {
+        dt.date: Date,
+        dt.datetime: DATE_TIME,
+        decimal.Decimal: decimal_scalar(max_digits, max_exponent),
+    }
+
+
+# strawberry's own DateTime, with its text form said and specified.
+DATE_TIME = dataclasses.replace(
+    DateTimeDefinition,
+    description="A date and time with its UTC offset, as JSON text in RFC 3339 "
+    '("2026-11-30T10:00:00+00:00").',
+    specified_by_url=DATE_TIME_SPEC,
+)
