@@ -101,7 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         public = is_loopback(args.host)
 
     if args.command == "sandbox":
-        configure_logging("text")
         from starlette.applications import Starlette
         from starlette.routing import Mount
 
@@ -109,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             settings = Settings.from_env(os.environ)
+            configure_logging(settings.log_format)  # as `serve` logs
             app: ASGIApp = Starlette(
                 routes=[Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks))]
             )

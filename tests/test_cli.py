@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -211,3 +212,29 @@ def test_a_hard_limit_too_low_lowers_the_connection_limit_to_fit() -> None:
     )
     assert done.stdout.strip() == "512"
     assert "serving at most 512 connections at once" in done.stderr
+
+
+def test_a_get_s_query_and_variables_never_reach_the_access_log() -> None:
+    secret = "variable-secret-4f1c"
+    with running("serve") as run:
+        response = httpx.get(
+            f"{run.url}/graphql",
+            params={
+                "query": "query($id: ID!) { invoice(id: $id) { id } }",
+                "variables": json.dumps({"id": f"kantata:invoice:1{secret}"}),
+            },
+            headers={"Accept": "application/json", "GraphQL-Require-Preflight": "1"},
+        )
+        assert response.status_code == 200, response.text
+    assert secret not in run.output
+    lines = [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert ("GET", "/graphql", 200) in [(a["method"], a["path"], a["status"]) for a in access]
+
+
+def test_the_sandbox_command_logs_as_serve_does() -> None:
+    with running("sandbox") as run:
+        httpx.get(f"{run.url}/sandbox/kantata/api/v1/invoices?only=101")
+    lines = [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert ("GET", "/sandbox/kantata/api/v1/invoices") in [(a["method"], a["path"]) for a in access]

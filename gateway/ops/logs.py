@@ -58,6 +58,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, separators=(",", ":"))
 
 
+class AccessLine(logging.Filter):
+    """uvicorn's access line as fields like every other line's (`client`, `method`,
+    `path`, `status`, `http_version`), the path without its query string: a GET carries
+    its query and variables there, and they never reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            client, method, full_path, http_version, status = args
+            path = str(full_path).split("?", 1)[0]
+            record.msg, record.args = "%s %s %s", (method, path, status)
+            record.client, record.method, record.path = client, method, path
+            record.status, record.http_version = status, http_version
+        else:  # not the line this filter knows: its arguments may hold a query string
+            record.msg, record.args = "access line of an unknown shape", None
+        return True
+
+
 def handler(log_format: str, stream: Any = None) -> logging.Handler:
     """A stream handler (stderr by default) with the format and the request-ID filter."""
     out = logging.StreamHandler(stream or sys.stderr)
@@ -80,3 +98,6 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLine) for f in access.filters):
+        access.addFilter(AccessLine())
