@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -135,12 +137,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], registry: Registry | None = None) -> Settings:
+        """Settings from `environ`; SettingsError lists every problem at once, including a
+        variable in the gateway's namespaces (GATEWAY_*, each vendor's prefix) that is no
+        setting, with the nearest one (a typo must not leave, say, the API keys unset)."""
+        registry = registry or default_registry()
         read = _Reader(environ)
-        return cls(
-            vendors={
-                adapter.vendor.key: read.vendor(adapter)
-                for adapter in registry or default_registry()
-            },
+        settings = cls(
+            vendors={adapter.vendor.key: read.vendor(adapter) for adapter in registry},
             sandbox=read.flag("GATEWAY_SANDBOX", cls.sandbox),
             upstream_timeout=read.number(
                 "GATEWAY_UPSTREAM_TIMEOUT", cls.upstream_timeout, 0.001, 600
@@ -148,10 +151,8 @@ class Settings:
             upstream_transport=read.choice(
                 "GATEWAY_UPSTREAM_TRANSPORT", ("aiohttp", "httpcore"), cls.upstream_transport
             ),
-            upstream_max_bytes=int(
-                read.number(
-                    "GATEWAY_UPSTREAM_MAX_BYTES", cls.upstream_max_bytes, 1_000, 1_000_000_000
-                )
+            upstream_max_bytes=read.integer(
+                "GATEWAY_UPSTREAM_MAX_BYTES", cls.upstream_max_bytes, 1_000, 1_000_000_000
             ),
             sandbox_quirks=read.quirks("GATEWAY_SANDBOX_QUIRKS"),
             api_keys=read.items("GATEWAY_API_KEYS"),
@@ -159,8 +160,8 @@ class Settings:
             introspection=bool(read.flag("GATEWAY_INTROSPECTION", cls.introspection)),
             graphiql_assets=read.text("GATEWAY_GRAPHIQL_ASSETS"),
             resilience=Resilience(
-                retry_attempts=int(
-                    read.number("GATEWAY_RETRY_ATTEMPTS", Resilience.retry_attempts, 1, 10)
+                retry_attempts=read.integer(
+                    "GATEWAY_RETRY_ATTEMPTS", Resilience.retry_attempts, 1, 10
                 ),
                 retry_backoff=read.number("GATEWAY_RETRY_BACKOFF", Resilience.retry_backoff, 0, 60),
                 retry_backoff_max=read.number(
@@ -169,16 +170,16 @@ class Settings:
                 retry_after_cap=read.number(
                     "GATEWAY_RETRY_AFTER_CAP", Resilience.retry_after_cap, 0, 300
                 ),
-                breaker_failures=int(
-                    read.number("GATEWAY_BREAKER_FAILURES", Resilience.breaker_failures, 1, 1000)
+                breaker_failures=read.integer(
+                    "GATEWAY_BREAKER_FAILURES", Resilience.breaker_failures, 1, 1000
                 ),
                 breaker_cooldown=read.number(
                     "GATEWAY_BREAKER_COOLDOWN", Resilience.breaker_cooldown, 0.001, 3600
                 ),
             ),
-            redis_url=read.text("GATEWAY_REDIS_URL"),
-            rate_limit_per_minute=int(
-                read.number("GATEWAY_RATE_LIMIT", cls.rate_limit_per_minute, 0, 1_000_000)
+            redis_url=read.redis_url("GATEWAY_REDIS_URL"),
+            rate_limit_per_minute=read.integer(
+                "GATEWAY_RATE_LIMIT", cls.rate_limit_per_minute, 0, 1_000_000
             ),
             persisted_queries_only=bool(
                 read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", cls.persisted_queries_only)
@@ -187,54 +188,48 @@ class Settings:
             tracing=bool(read.flag("GATEWAY_TRACING", cls.tracing))
             and not read.flag("OTEL_SDK_DISABLED", False),
             limits=Limits(
-                max_body_bytes=int(
-                    read.number("GATEWAY_MAX_BODY_BYTES", Limits.max_body_bytes, 1, 1e9)
+                max_body_bytes=read.integer(
+                    "GATEWAY_MAX_BODY_BYTES", Limits.max_body_bytes, 1, 1e9
                 ),
-                max_depth=int(read.number("GATEWAY_MAX_DEPTH", Limits.max_depth, 1, 1000)),
-                max_aliases=int(read.number("GATEWAY_MAX_ALIASES", Limits.max_aliases, 1, 10_000)),
-                max_tokens=int(read.number("GATEWAY_MAX_TOKENS", Limits.max_tokens, 1, 1_000_000)),
-                max_batch=int(read.number("GATEWAY_MAX_BATCH", Limits.max_batch, 1, 1000)),
-                max_fields=int(read.number("GATEWAY_MAX_FIELDS", Limits.max_fields, 1, 1_000_000)),
-                max_fragments=int(
-                    read.number("GATEWAY_MAX_FRAGMENTS", Limits.max_fragments, 0, 10_000)
+                max_depth=read.integer("GATEWAY_MAX_DEPTH", Limits.max_depth, 1, 1000),
+                max_aliases=read.integer("GATEWAY_MAX_ALIASES", Limits.max_aliases, 1, 10_000),
+                max_tokens=read.integer("GATEWAY_MAX_TOKENS", Limits.max_tokens, 1, 1_000_000),
+                max_batch=read.integer("GATEWAY_MAX_BATCH", Limits.max_batch, 1, 1000),
+                max_fields=read.integer("GATEWAY_MAX_FIELDS", Limits.max_fields, 1, 1_000_000),
+                max_fragments=read.integer(
+                    "GATEWAY_MAX_FRAGMENTS", Limits.max_fragments, 0, 10_000
                 ),
-                max_cost=int(read.number("GATEWAY_MAX_COST", Limits.max_cost, 1, 1e9)),
-                max_variables_bytes=int(
-                    read.number("GATEWAY_MAX_VARIABLES_BYTES", Limits.max_variables_bytes, 2, 1e9)
+                max_cost=read.integer("GATEWAY_MAX_COST", Limits.max_cost, 1, 1e9),
+                max_variables_bytes=read.integer(
+                    "GATEWAY_MAX_VARIABLES_BYTES", Limits.max_variables_bytes, 2, 1e9
                 ),
-                max_list_length=int(
-                    read.number("GATEWAY_MAX_LIST_LENGTH", Limits.max_list_length, 1, 1_000_000)
+                max_list_length=read.integer(
+                    "GATEWAY_MAX_LIST_LENGTH", Limits.max_list_length, 1, 1_000_000
                 ),
-                decimal_max_digits=int(
-                    read.number("GATEWAY_DECIMAL_MAX_DIGITS", Limits.decimal_max_digits, 1, 1000)
+                decimal_max_digits=read.integer(
+                    "GATEWAY_DECIMAL_MAX_DIGITS", Limits.decimal_max_digits, 1, 1000
                 ),
-                decimal_max_exponent=int(
-                    read.number(
-                        "GATEWAY_DECIMAL_MAX_EXPONENT", Limits.decimal_max_exponent, 0, 1000
-                    )
+                decimal_max_exponent=read.integer(
+                    "GATEWAY_DECIMAL_MAX_EXPONENT", Limits.decimal_max_exponent, 0, 1000
                 ),
-                max_vendor_calls=int(
-                    read.number("GATEWAY_MAX_VENDOR_CALLS", Limits.max_vendor_calls, 1, 100_000)
+                max_vendor_calls=read.integer(
+                    "GATEWAY_MAX_VENDOR_CALLS", Limits.max_vendor_calls, 1, 100_000
                 ),
-                apq_max_bytes=int(
-                    read.number("GATEWAY_APQ_MAX_BYTES", Limits.apq_max_bytes, 100, 1e9)
+                apq_max_bytes=read.integer("GATEWAY_APQ_MAX_BYTES", Limits.apq_max_bytes, 100, 1e9),
+                apq_ttl_seconds=read.integer("GATEWAY_APQ_TTL", Limits.apq_ttl_seconds, 1, 1e9),
+                apq_cache_bytes=read.integer(
+                    "GATEWAY_APQ_CACHE_BYTES", Limits.apq_cache_bytes, 1e3, 1e12
                 ),
-                apq_ttl_seconds=int(read.number("GATEWAY_APQ_TTL", Limits.apq_ttl_seconds, 1, 1e9)),
-                apq_cache_bytes=int(
-                    read.number("GATEWAY_APQ_CACHE_BYTES", Limits.apq_cache_bytes, 1e3, 1e12)
-                ),
-                idempotency_max_answer_bytes=int(
-                    read.number(
-                        "GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES",
-                        Limits.idempotency_max_answer_bytes,
-                        0,
-                        1e9,
-                    )
+                idempotency_max_answer_bytes=read.integer(
+                    "GATEWAY_IDEMPOTENCY_MAX_ANSWER_BYTES",
+                    Limits.idempotency_max_answer_bytes,
+                    0,
+                    1e9,
                 ),
             ),
             server=Server(
-                limit_concurrency=int(
-                    read.number("GATEWAY_LIMIT_CONCURRENCY", Server.limit_concurrency, 1, 1_000_000)
+                limit_concurrency=read.integer(
+                    "GATEWAY_LIMIT_CONCURRENCY", Server.limit_concurrency, 1, 1_000_000
                 ),
                 timeout_keep_alive=read.number(
                     "GATEWAY_KEEP_ALIVE_TIMEOUT", Server.timeout_keep_alive, 0.1, 3600
@@ -246,11 +241,33 @@ class Settings:
             ),
             allow_anonymous=bool(read.flag("GATEWAY_ALLOW_ANONYMOUS", cls.allow_anonymous)),
         )
+        prefixes = ("GATEWAY_", *(f"{a.setting_prefix}_" for a in registry))
+        read.refuse_unknown(prefixes)
+        if read.problems:
+            count = len(read.problems)
+            raise SettingsError(
+                f"{count} problem{'s' if count > 1 else ''} in the settings:\n  "
+                + "\n  ".join(read.problems)
+            )
+        return settings
 
 
 class _Reader:
+    """Reads settings by name, remembering every name asked and every problem found (the
+    default stands in for a bad value, so reading goes on and all problems are told)."""
+
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
+        self.asked: set[str] = set()
+        self.problems: list[str] = []
+
+    def refuse_unknown(self, prefixes: tuple[str, ...]) -> None:
+        known = sorted(self.asked)
+        for name in sorted(self._environ):
+            if name.startswith(prefixes) and name not in self.asked:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                self.problems.append(f"{name} is not a setting of the gateway{hint}")
 
     def vendor(self, adapter: VendorAdapter) -> VendorConfig:
         """`<PREFIX>_BASE_URL`, `<PREFIX>_TOKEN`, and each of the adapter's params."""
@@ -260,18 +277,42 @@ class _Reader:
             if value is None:
                 continue
             if not param.pattern.fullmatch(value):
-                raise SettingsError(param.problem(param.setting))
+                self.problems.append(param.problem(param.setting))
+                continue
             params[param.name] = value
         prefix = adapter.setting_prefix
         return VendorConfig(
-            base_url=self.text(f"{prefix}_BASE_URL"),
+            base_url=self.url(f"{prefix}_BASE_URL"),
             token=self.text(f"{prefix}_TOKEN"),
             params=params,
         )
 
     def text(self, name: str) -> str | None:
+        self.asked.add(name)
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def url(self, name: str) -> str | None:
+        """An http(s) URL with a host (it may hold a `{param}` placeholder)."""
+        value = self.text(name)
+        if value is None:
+            return None
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.problems.append(f"{name} must be an http:// or https:// URL with a host")
+            return None
+        return value
+
+    def redis_url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        # Never echoed: a Redis URL may hold a password.
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme == "unix" or (parts.scheme in ("redis", "rediss") and parts.hostname):
+            return value
+        self.problems.append(f"{name} must be a redis://, rediss:// or unix:// URL")
+        return None
 
     def items(self, name: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in (self.text(name) or "").split(",") if part.strip())
@@ -281,7 +322,8 @@ class _Reader:
         if value is None:
             return default
         if value.lower() not in _TRUE | _FALSE:
-            raise SettingsError(f"{name} must be true or false")
+            self.problems.append(f"{name} must be true or false")
+            return default
         return value.lower() in _TRUE
 
     def quirks(self, name: str) -> dict[str, dict[str, Any]]:
@@ -291,15 +333,18 @@ class _Reader:
         try:
             parsed = json.loads(value)
         except ValueError:
-            raise SettingsError(f"{name} must be a JSON object") from None
+            self.problems.append(f"{name} must be a JSON object")
+            return {}
         if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
-            raise SettingsError(f"{name} must map each vendor's key to its switches (an object)")
+            self.problems.append(f"{name} must map each vendor's key to its switches (an object)")
+            return {}
         return parsed
 
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = (self.text(name) or default).lower()
         if value not in options:
-            raise SettingsError(f"{name} must be one of {', '.join(options)}")
+            self.problems.append(f"{name} must be one of {', '.join(options)}")
+            return default
         return value
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
@@ -309,7 +354,24 @@ class _Reader:
         try:
             number = float(value)
         except ValueError:
-            raise SettingsError(f"{name} must be a number") from None
+            self.problems.append(f"{name} must be a number")
+            return default
         if not low <= number <= high:
-            raise SettingsError(f"{name} must be between {low:g} and {high:g}")
+            self.problems.append(f"{name} must be between {low:g} and {high:g}")
+            return default
+        return number
+
+    def integer(self, name: str, default: int, low: float, high: float) -> int:
+        """A whole number: `1.7` is refused, never truncated."""
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            self.problems.append(f"{name} must be a whole number")
+            return default
+        if not low <= number <= high:
+            self.problems.append(f"{name} must be between {low:g} and {high:g}")
+            return default
         return number

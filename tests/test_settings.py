@@ -146,3 +146,77 @@ def test_the_upstream_transport_is_a_choice(value: str | None, chosen: str) -> N
 def test_an_unknown_upstream_transport_is_refused() -> None:
     with pytest.raises(SettingsError):
         Settings.from_env({"GATEWAY_UPSTREAM_TRANSPORT": "curl"})
+
+
+def test_every_problem_is_told_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "GATEWAY_MAX_DEPTH": "deep",
+                "GATEWAY_SANDBOX": "maybe",
+                "KITCHEN_WORKSPACE": "Not.A.Slug",
+                "GATEWAY_LOG_FORMAT": "xml",
+            }
+        )
+    message = str(caught.value)
+    assert message.startswith("4 problems in the settings")
+    for name in ("GATEWAY_MAX_DEPTH", "GATEWAY_SANDBOX", "KITCHEN_WORKSPACE", "GATEWAY_LOG_FORMAT"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("GATEWAY_API_KEY", "GATEWAY_API_KEYS"),
+        ("KANTATA_TOKN", "KANTATA_TOKEN"),
+        ("KITCHEN_WORKSPACES", "KITCHEN_WORKSPACE"),
+        ("GATEWAY_RATELIMIT", "GATEWAY_RATE_LIMIT"),
+    ],
+)
+def test_a_typo_in_a_setting_name_is_refused_with_the_nearest_name(typo: str, meant: str) -> None:
+    # An ignored GATEWAY_API_KEY would leave the gateway open: refused, never skipped.
+    with pytest.raises(SettingsError, match=f"{typo} is not a setting.*did you mean {meant}"):
+        Settings.from_env({typo: "x"})
+
+
+def test_variables_outside_the_gateway_s_names_are_left_alone() -> None:
+    assert Settings.from_env({"OTEL_SDK_DISABLED": "true", "HOME": "/nowhere"}).sandbox_enabled
+
+
+@pytest.mark.parametrize("value", ["1.7", "2e3", "ten"])
+def test_a_whole_number_setting_is_never_truncated(value: str) -> None:
+    with pytest.raises(SettingsError, match="GATEWAY_MAX_DEPTH must be a whole number"):
+        Settings.from_env({"GATEWAY_MAX_DEPTH": value})
+
+
+def test_a_whole_number_setting_is_read_exactly() -> None:
+    assert Settings.from_env({"GATEWAY_MAX_DEPTH": "7"}).limits.max_depth == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KANTATA_BASE_URL", "api.mavenlink.com/api/v1"),
+        ("KANTATA_BASE_URL", "ftp://example.test/api"),
+        ("KITCHEN_BASE_URL", "https:///api"),
+    ],
+)
+def test_a_vendor_url_must_be_http_with_a_host(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} must be an http"):
+        Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize("value", ["notredis", "http://cache:6379", "redis://"])
+def test_a_bad_redis_url_is_refused_without_being_echoed(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"GATEWAY_REDIS_URL": value})
+    assert "GATEWAY_REDIS_URL must be a redis://" in str(caught.value)
+    assert value not in str(caught.value).replace("redis://, rediss://", "")
+
+
+def test_good_urls_are_kept() -> None:
+    settings = Settings.from_env(
+        {"KANTATA_BASE_URL": "http://127.0.0.1:9/api/v1", "GATEWAY_REDIS_URL": "redis://h:6379/0"}
+    )
+    assert settings.vendor("kantata").base_url == "http://127.0.0.1:9/api/v1"
+    assert settings.redis_url == "redis://h:6379/0"
