@@ -170,6 +170,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log.info(
+            "starting: %s",
+            startup_summary(settings, registry),
+            extra={"sandbox": bool(settings.sandbox), "redis": stores.redis is not None},
+        )
         if settings.sandbox:
             log.warning(
                 "SANDBOX MODE: no vendor is called; the gateway talks to the built-in "
@@ -209,3 +214,27 @@ def export_schema(registry: Registry | None = None) -> str:
     """The SDL of the schema the gateway serves over `registry`'s vendors."""
     vendors = (registry or default_registry()).vendors
     return build_schema(vendors=vendors).as_str() + "\n"
+
+
+def startup_summary(settings: Settings, registry: Registry) -> str:
+    """One line an operator reads at start: which vendors are real, and whether the
+    sandbox, the API keys, Redis and tracing are on (no secret, no URL)."""
+    vendors = []
+    for adapter in registry:
+        if settings.sandbox:
+            state = "sandbox"
+        elif settings.vendor(adapter.vendor.key).token:
+            state = "real, configured token"
+        else:
+            state = f"real, callers send {adapter.token_header}"
+        vendors.append(f"{adapter.vendor.key} ({state})")
+    keys = len(settings.api_keys)
+    return "; ".join(
+        [
+            "vendors " + ", ".join(vendors),
+            f"sandbox {'on' if settings.sandbox else 'off'}",
+            f"API keys {'on (' + str(keys) + ')' if keys else 'off: anyone who reaches the port'}",
+            f"Redis {'on' if settings.redis_url else 'off (state in this process)'}",
+            f"tracing {'on' if settings.tracing else 'off'}",
+        ]
+    )

@@ -13,13 +13,15 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.app import create_app
 from gateway.ops.logs import RequestIdFilter, handler
 from gateway.ops.metrics import Observer, endpoint_template
 from gateway.sandbox import SANDBOX_CREDENTIALS
 from gateway.settings import Resilience, Settings
+from gateway.vendors.base import VendorConfig
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT, KANTATA_OPEN, KITCHEN_DRAFT
-from tests.server import serve_gateway
+from tests.server import serve, serve_gateway
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
 pytestmark = pytest.mark.e2e
@@ -239,3 +241,22 @@ def test_the_text_format_is_one_readable_line() -> None:
 )
 def test_endpoint_templates_never_hold_ids(path: str, template: str) -> None:
     assert endpoint_template(path) == template
+
+
+def test_one_start_up_line_says_what_is_real_and_what_is_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(
+        sandbox=False,
+        api_keys=("k1", "k2"),
+        vendors={"kantata": VendorConfig("http://127.0.0.1:9/api/v1", "secret-token-7")},
+    )
+    with caplog.at_level(logging.INFO, logger="gateway"), serve(create_app(settings)):
+        pass
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("starting:")]
+    assert line == (
+        "starting: vendors kantata (real, configured token), kitchen (real, callers send "
+        "X-Kitchen-Token); sandbox off; API keys on (2); Redis off (state in this process); "
+        "tracing off"
+    )
+    assert "secret-token-7" not in caplog.text
