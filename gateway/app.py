@@ -68,6 +68,7 @@ def create_app(
     observer = Observer(make_tracing(settings.tracing, tracer_provider))
     observer.watch(breakers, retry_stats)
 
+    credential_headers = registry.credential_headers()
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
     # Redis when configured, through one client the lifespan opens and closes.
     stores = stores_for(settings)
@@ -136,13 +137,13 @@ def create_app(
         max_answer_bytes=settings.limits.idempotency_max_answer_bytes,
         documents=stores.queries.get,
         max_tokens=settings.limits.max_tokens,
-        caller_headers=registry.credential_headers(),
+        caller_headers=credential_headers,
     )
     graphql = guard(
         StoreUnavailableMiddleware(idempotency),
         settings,
         stores.rate_limiter,
-        credential_headers=registry.credential_headers(),
+        credential_headers=credential_headers,
     )
     readiness = Readiness(settings, registry, stores.redis.ping if stores.redis else None)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.vendors.base import VendorAdapter, VendorConfig
 from gateway.vendors.registry import Registry, default_registry
 from gateway.vendors.resilience import Resilience
+
+N = TypeVar("N", int, float)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -348,28 +350,22 @@ class _Reader:
         return value
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            self.problems.append(f"{name} must be a number")
-            return default
-        if not low <= number <= high:
-            self.problems.append(f"{name} must be between {low:g} and {high:g}")
-            return default
-        return number
+        return self._ranged(name, default, low, high, float, "a number")
 
     def integer(self, name: str, default: int, low: float, high: float) -> int:
         """A whole number: `1.7` is refused, never truncated."""
+        return self._ranged(name, default, low, high, int, "a whole number")
+
+    def _ranged(
+        self, name: str, default: N, low: float, high: float, parse: Callable[[str], N], kind: str
+    ) -> N:
         value = self.text(name)
         if value is None:
             return default
         try:
-            number = int(value)
+            number = parse(value)
         except ValueError:
-            self.problems.append(f"{name} must be a whole number")
+            self.problems.append(f"{name} must be {kind}")
             return default
         if not low <= number <= high:
             self.problems.append(f"{name} must be between {low:g} and {high:g}")

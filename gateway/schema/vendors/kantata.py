@@ -20,18 +20,6 @@ from gateway.schema.invoice import Invoice, complete_invoice, invoice_fields
 KEY = "kantata"
 
 
-class _Reference(Protocol):
-    id: str
-    service_name: str | None
-    service_model: str | None
-    service_model_ref: str | None
-    status: str | None
-    external_message: str | None
-    external_link: str | None
-    external_status: str | None
-    locked: bool | None
-
-
 class _Details(Protocol):
     draft: bool
     purchase_order: str | None
@@ -57,7 +45,7 @@ class ExternalReference:
     locked: bool | None
 
     @classmethod
-    def of(cls, ref: _Reference) -> ExternalReference:
+    def of(cls, ref: domain.ExternalReference) -> ExternalReference:
         return cls(
             id=strawberry.ID(ref.id),
             service_name=ref.service_name,
@@ -85,7 +73,7 @@ class KantataInvoice(Invoice):
             invoice = await complete_invoice(info, invoice, Need.EXTERNAL_REFERENCES)
         known = info.context.loaders.external_references
         return [
-            ExternalReference.of(cast(_Reference, known[ref_id]))
+            ExternalReference.of(known[ref_id])
             for ref_id in _details(invoice).external_reference_ids or ()
             if ref_id in known
         ]

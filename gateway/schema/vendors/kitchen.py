@@ -20,33 +20,14 @@ from gateway.schema.types import Money, known
 KEY = "kitchen"
 
 
-class _Discount(Protocol):
-    id: str | None
-    title: str | None
-    amount: Decimal | None
-    type: DiscountType | None
-
-
-class _TaxItem(Protocol):
-    id: str | None
-    title: str | None
-    rate: Decimal | None
-
-
-class _Reminder(Protocol):
-    message: str | None
-    send_days: int | None
-    send_date: dt.date | None
-
-
 class _Details(Protocol):
     footer: str | None
     language: str | None
     visibility: InvoiceVisibility | None
     payment_gateways: Sequence[PaymentGateway]
-    discounts: Sequence[_Discount]
-    tax_items: Sequence[_TaxItem]
-    due_reminder: _Reminder
+    discounts: Sequence[domain.Discount]
+    tax_items: Sequence[domain.TaxItem]
+    due_reminder: domain.DueReminder
     subtotal: domain.Money | None
     discount_total: domain.Money | None
     tax_total: domain.Money | None
