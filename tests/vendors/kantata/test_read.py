@@ -293,10 +293,22 @@ def test_sideloaded_external_reference_keeps_the_seed_page_fields() -> None:
     )  # fmt: skip
 
 
-def test_a_result_without_its_record_fails_the_read() -> None:
-    answer = {**envelope(RECORD), "invoices": {}}
-    with pytest.raises(ValueError):
-        bundle_from_envelope(answer)
+# K3: results and maps are read together; an answer in another shape fails the read (the
+# client turns these errors into UPSTREAM_UNAVAILABLE), never reads as "no invoice".
+UNREADABLE = [
+    param({"invoices": {}}, ValueError, id="result-without-its-record"),
+    param({"invoices": []}, ValueError, id="map-not-an-object"),
+    param({"results": [{"key": "invoices"}]}, KeyError, id="result-without-id"),
+    param({"results": ["101"]}, AttributeError, id="result-not-an-object"),
+]
+
+
+@pytest.mark.parametrize(("changes", "error"), UNREADABLE)
+def test_an_answer_whose_results_and_maps_disagree_fails_the_read(
+    changes: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        bundle_from_envelope({**envelope(RECORD), **changes})
 
 
 SINGLE = [
