@@ -1,7 +1,7 @@
 """The assumptions registers (`gateway/vendors/<vendor>/ASSUMPTIONS.md`) hold together: every
 fact has a source, every guess a run-time check or a setting, every sandbox quirk they name
-exists, and the README's mapping and filter tables say what the registers and the code's
-tables say."""
+exists, and the mapping and filter tables of docs/vendors.md say what the registers and
+the code's tables say."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def register(vendor: str) -> list[dict[str, str]]:
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
 
 
-def readme_table(header: str) -> list[list[str]]:
-    """The rows of the README table whose header row starts with `header`."""
-    text = (ROOT / "README.md").read_text()
+def vendors_table(header: str) -> list[list[str]]:
+    """The rows of the docs/vendors.md table whose header row starts with `header`."""
+    text = (ROOT / "docs" / "vendors.md").read_text()
     block = text[text.index(header) :].split("\n\n", 1)[0]
     return _table_rows(block)[1:]
 
@@ -82,8 +82,8 @@ FILTER_PARAMETER = re.compile(r"`([a-z_]+)(?:=[a-z]+)?`")
 MARKER = re.compile(r"\[(doc|code|guess)")
 
 
-def test_the_readme_filter_table_agrees_with_the_code_and_the_registers() -> None:
-    rows = readme_table("| filter | Kantata | Kitchen |")
+def test_the_filter_table_agrees_with_the_code_and_the_registers() -> None:
+    rows = vendors_table("| filter | Kantata | Kitchen |")
     seen: dict[str, set[str]] = {"kantata": set(), "kitchen": set()}
     for row in rows:
         names = [neutral(n) for n in re.findall(r"`(\w+)`", row[0])]
@@ -111,8 +111,8 @@ def _seed_fields(vendor: str) -> str:
     return (DOCUMENTED_PUT / f"{vendor}_put_invoice_request.txt").read_text()
 
 
-def test_the_readme_mapping_table_agrees_with_the_code_and_the_registers() -> None:
-    rows = readme_table("| neutral field | Kantata OX")
+def test_the_mapping_table_agrees_with_the_code_and_the_registers() -> None:
+    rows = vendors_table("| neutral field | Kantata OX")
     for row in rows:
         [name, *_] = re.findall(r"`(\w+)", row[0])
         field = neutral(name)
@@ -126,10 +126,10 @@ def test_the_readme_mapping_table_agrees_with_the_code_and_the_registers() -> No
             keys = set(rules[field].vendor_keys)
             named = backticked(cell) & keys
             assert named == keys, (vendor, field, keys, named)
-            # What the README names is a field of the vendor's documented PUT [doc]...
+            # What the table names is a field of the vendor's documented PUT [doc]...
             for key in keys:
                 assert re.search(rf"\b{key}\b", _seed_fields(vendor)), (vendor, key)
-            # ...and what a register calls a guess about it, the README calls one too.
+            # ...and what a register calls a guess about it, the table calls one too.
             for fact in register(vendor):
                 if "guess" in fact["source"] and keys & backticked(fact["fact"]):
                     assert f"[guess {fact['id']}" in cell, (vendor, field, fact["id"])

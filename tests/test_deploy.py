@@ -379,7 +379,9 @@ def test_the_kubernetes_gateway_without_api_keys_would_not_start(
         start(monkeypatch, IMAGE.command, env)
 
 
-@pytest.mark.parametrize("document", [DEPLOY / "kubernetes" / "configmap.yaml"])
+@pytest.mark.parametrize(
+    "document", [DEPLOY / "kubernetes" / "configmap.yaml", ROOT / "docs" / "deployment.md"]
+)
 def test_the_secret_keys_are_the_ones_the_docs_create(document: Path) -> None:
     _, container = _gateway_pod()
     _, keys = _kubernetes_env(container)

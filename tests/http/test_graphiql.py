@@ -27,7 +27,7 @@ from tests.server import serve_gateway
 # Serves the gateway (or a vendor stand-in) on loopback ports.
 pytestmark = pytest.mark.e2e
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GRAPHIQL_DOC = Path(__file__).resolve().parents[2] / "docs" / "graphiql.md"
 HTML = {"Accept": "text/html"}
 
 
@@ -107,7 +107,7 @@ def test_a_missing_file_means_the_cdn(tmp_path: Path) -> None:
         assert httpx.get(f"{url}/graphiql/assets/{ASSETS.explorer_css.key}").status_code == 404
 
 
-def test_the_page_opens_with_the_readme_operations_as_tabs(tmp_path: Path) -> None:
+def test_the_page_opens_with_the_documented_operations_as_tabs(tmp_path: Path) -> None:
     with gateway(graphiql_assets=str(tmp_path)) as url:
         config = page_config(httpx.get(f"{url}/graphql", headers=HTML).text)
     tabs = config["tabs"]
@@ -118,8 +118,8 @@ def test_the_page_opens_with_the_readme_operations_as_tabs(tmp_path: Path) -> No
     def normal(text: str) -> str:
         return " ".join(text.split())
 
-    readme = README.read_text().split("## Try it in GraphiQL", 1)[1].split("\n## ", 1)[0]
-    documented = [normal(block) for block in re.findall(r"```graphql\n(.*?)```", readme, re.S)]
+    section = GRAPHIQL_DOC.read_text().split("## Try it in GraphiQL", 1)[1].split("\n## ", 1)[0]
+    documented = [normal(block) for block in re.findall(r"```graphql\n(.*?)```", section, re.S)]
     for example in EXAMPLES:
         unnamed = example.document.replace(f" {example.name} ", " ", 1)
         assert normal(unnamed) in documented, example.name
