@@ -1,6 +1,6 @@
 """The documents hold together and their examples work: the README stays short, opens with
-its two commands and links every document; every relative link and anchor in README.md
-and docs/ points at something that exists; and the README's curl requests,
+its two commands and links every document; every relative link and anchor in README.md,
+CHANGELOG.md and docs/ points at something that exists; and the README's curl requests,
 its TypeScript scalar map and its Python client do what the README says, against the
 sandbox."""
 
@@ -22,7 +22,7 @@ from tests.server import serve_gateway
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-DOCUMENTS = [README, *DOCS]
+DOCUMENTS = [README, ROOT / "CHANGELOG.md", *DOCS]
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -96,7 +96,7 @@ def test_the_readme_is_short_and_links_every_document() -> None:
     assert len(lines) <= 320
     links = {link.partition("#")[0] for link in _relative_links(README)}
     assert {f"docs/{doc.name}" for doc in DOCS} <= links
-    assert "LICENSE" in links
+    assert {"CHANGELOG.md", "LICENSE"} <= links
 
 
 def test_the_readme_opens_with_its_two_commands() -> None:
