@@ -1,4 +1,5 @@
-"""Logging: one JSON object a line (or readable text), each carrying the request ID.
+"""Logging: one JSON object a line (or readable text), each carrying the request ID and,
+while a span is active (GATEWAY_TRACING), its trace and span IDs.
 
 `configure_logging` is the one place that sets up handlers; `invoice-gateway serve` calls
 it, `create_app` never does (an app made in a test logs into whatever the test attached,
@@ -25,20 +26,46 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "taskName",
     "color_message",  # uvicorn's copy of the message with terminal colours
 }
-TEXT_FORMAT = "%(levelname)s %(name)s [%(request_id)s]: %(message)s"
+TEXT_FORMAT = "%(levelname)s %(name)s [%(request_id)s%(trace)s]: %(message)s"
+
+
+def active_trace() -> tuple[str, str] | None:
+    """The active span's trace and span IDs in hex (W3C's forms), or None. OpenTelemetry
+    is asked only once something has loaded it: until then no span can be active, and
+    logging never loads it."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return None
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"{context.trace_id:032x}", f"{context.span_id:016x}"
+
+
+def _trace_of(record: logging.LogRecord) -> tuple[str, str] | None:
+    trace_id, span_id = getattr(record, "trace_id", None), getattr(record, "span_id", None)
+    if isinstance(trace_id, str) and isinstance(span_id, str):
+        return trace_id, span_id
+    return active_trace()
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` (the request being served, "-" outside one) unless already set."""
+    """Adds `request_id` (the request being served, "-" outside one) unless already set,
+    and `trace_id` and `span_id` while a span is active (none outside one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
+        if not hasattr(record, "trace_id"):
+            ids = active_trace()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
         return True
 
 
 class JsonFormatter(logging.Formatter):
-    """`{"ts", "level", "logger", "message", "request_id", ...extra fields}`, one a line."""
+    """`{"ts", "level", "logger", "message", "request_id", "trace_id", "span_id", ...extra
+    fields}`, one a line; `trace_id` and `span_id` only while a span is active."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -50,12 +77,29 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", current_request_id()),
         }
+        ids = _trace_of(record)
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in entry:
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, separators=(",", ":"))
+
+
+class TextFormatter(logging.Formatter):
+    """`LEVEL logger [request_id trace_id=... span_id=...]: message`, the IDs only while a
+    span is active."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        ids = _trace_of(record)
+        trace = f" trace_id={ids[0]} span_id={ids[1]}" if ids else ""
+        values = {"request_id": current_request_id(), **vars(record), "trace": trace}
+        return TEXT_FORMAT % values
 
 
 class AccessLine(logging.Filter):
@@ -80,7 +124,7 @@ def handler(log_format: str, stream: Any = None) -> logging.Handler:
     """A stream handler (stderr by default) with the format and the request-ID filter."""
     out = logging.StreamHandler(stream or sys.stderr)
     out.addFilter(RequestIdFilter())
-    out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    out.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     return out
 
 
