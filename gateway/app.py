@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -26,7 +27,7 @@ from gateway.http.stores import StoreUnavailableMiddleware, stores_for
 from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
 from gateway.ops.readiness import Readiness
-from gateway.ops.tracing import make_tracing
+from gateway.ops.tracing import start_tracing
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.settings import Settings
@@ -51,7 +52,9 @@ def create_app(
     """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
     sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
     HTTP at `sandbox_origin`, exactly as it would call a vendor. With `settings.tracing`,
-    spans go to `tracer_provider` (default: OpenTelemetry's global one)."""
+    spans go to `tracer_provider`; without one, to the process's tracer provider when one is
+    installed (`opentelemetry-instrument`), else to one this app builds from the OTEL_*
+    variables and shuts down when it stops (gateway/ops/tracing.py)."""
     registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
@@ -64,11 +67,19 @@ def create_app(
     # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
     breakers = Breakers(settings.resilience)
     retry_stats = RetryStats()
+    credential_headers = registry.credential_headers()
+    # Set up here, when the app is made (each worker of `serve --workers N` makes its own),
+    # never at import; the lifespan says how at start and shuts it down at the end.
+    tracing = start_tracing(
+        settings.tracing,
+        settings.telemetry,
+        provider=tracer_provider,
+        credential_headers=credential_headers,
+    )
     # Metrics (a registry of this app's own), the operation log line and tracing hooks.
-    observer = Observer(make_tracing(settings.tracing, tracer_provider))
+    observer = Observer(tracing)
     observer.watch(breakers, retry_stats)
 
-    credential_headers = registry.credential_headers()
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
     # Redis when configured, through one client the lifespan opens and closes.
     stores = stores_for(settings)
@@ -173,7 +184,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info(
             "starting: %s",
-            startup_summary(settings, registry),
+            startup_summary(settings, registry, tracing=tracing.state),
             extra={"sandbox": bool(settings.sandbox), "redis": stores.redis is not None},
         )
         if settings.sandbox:
@@ -184,6 +195,8 @@ def create_app(
                 sandbox_origin,
                 " or ".join(f"{adapter.setting_prefix}_TOKEN" for adapter in registry),
             )
+        if tracing.problem is not None:
+            log.warning(tracing.problem)
         if settings.persisted_queries_only and stores.redis is None:
             log.warning(
                 "GATEWAY_PERSISTED_QUERIES_ONLY without GATEWAY_REDIS_URL: no operation can be "
@@ -194,6 +207,8 @@ def create_app(
         http.update(
             http_clients(registry.vendors, settings.upstream_timeout, settings.upstream_transport)
         )
+        for client in http.values():
+            tracing.instrument(client)
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
         try:
             # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
@@ -205,8 +220,11 @@ def create_app(
             http.clear()
             if stores.redis is not None:
                 await stores.redis.close()
+            tracing.shutdown()  # the spans still buffered are sent
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Outermost but for Starlette's error handler: the SERVER span holds the whole request.
+    middleware = [Middleware(tracing.server_spans)] if tracing.enabled else []
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
     return app
 
@@ -217,9 +235,10 @@ def export_schema(registry: Registry | None = None) -> str:
     return build_schema(vendors=vendors).as_str() + "\n"
 
 
-def startup_summary(settings: Settings, registry: Registry) -> str:
+def startup_summary(settings: Settings, registry: Registry, *, tracing: str) -> str:
     """One line an operator reads at start: which vendors are real, and whether the
-    sandbox, the API keys, Redis and tracing are on (no secret, no URL)."""
+    sandbox, the API keys, Redis and tracing are on (no secret, no URL). `tracing` is the
+    app's tracing state: `on (otlp)`, `off`, `off: <why>`."""
     vendors = []
     for adapter in registry:
         if settings.sandbox:
@@ -236,6 +255,6 @@ def startup_summary(settings: Settings, registry: Registry) -> str:
             f"sandbox {'on' if settings.sandbox else 'off'}",
             f"API keys {'on (' + str(keys) + ')' if keys else 'off: anyone who reaches the port'}",
             f"Redis {'on' if settings.redis_url else 'off (state in this process)'}",
-            f"tracing {'on' if settings.tracing else 'off'}",
+            f"tracing {tracing}",
         ]
     )

@@ -75,6 +75,22 @@ class Server:
 
 
 @dataclass(frozen=True)
+class Telemetry:
+    """The standard OpenTelemetry variables the gateway acts on itself when GATEWAY_TRACING
+    is on (gateway/ops/tracing.py). The SDK and the exporter read the others as usual:
+    OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER,
+    OTEL_BSP_*, OTEL_PROPAGATORS."""
+
+    # OTEL_SDK_DISABLED: OpenTelemetry off, whatever GATEWAY_TRACING says (then a warning).
+    sdk_disabled: bool = False
+    # OTEL_TRACES_EXPORTER: "otlp", "console", "none", or several with commas. Checked at
+    # start: an unknown one turns tracing off with a warning (as the SDK would).
+    exporters: tuple[str, ...] = ("otlp",)
+    # OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL.
+    otlp_protocol: str = "http/protobuf"
+
+
+@dataclass(frozen=True)
 class Settings:
     # Each vendor's base URL, token and other credentials, by vendor key (`kantata`); a
     # vendor not named here has its adapter's defaults and no token.
@@ -108,8 +124,9 @@ class Settings:
     rate_limit_per_minute: int = 0
     persisted_queries_only: bool = False
     log_format: str = "json"  # "json" (one object a line) or "text"
-    # OpenTelemetry spans (needs the `otel` extra); off when OTEL_SDK_DISABLED is true.
+    # OpenTelemetry spans (needs the `otel` extra), set up by the OTEL_* variables.
     tracing: bool = False
+    telemetry: Telemetry = field(default_factory=Telemetry)
     # Sandbox emulator switches at start, per vendor (`{"kitchen": {"ignore_per_page":
     # true}}`): the quirks a real vendor may show within its documentation. Each emulator
     # checks the names; the control endpoint changes them per test.
@@ -187,8 +204,17 @@ class Settings:
                 read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", cls.persisted_queries_only)
             ),
             log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), cls.log_format),
-            tracing=bool(read.flag("GATEWAY_TRACING", cls.tracing))
-            and not read.flag("OTEL_SDK_DISABLED", False),
+            tracing=bool(read.flag("GATEWAY_TRACING", cls.tracing)),
+            telemetry=Telemetry(
+                sdk_disabled=bool(read.flag("OTEL_SDK_DISABLED", Telemetry.sdk_disabled)),
+                exporters=tuple(name.lower() for name in read.items("OTEL_TRACES_EXPORTER"))
+                or Telemetry.exporters,
+                otlp_protocol=(
+                    read.text("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                    or read.text("OTEL_EXPORTER_OTLP_PROTOCOL")
+                    or Telemetry.otlp_protocol
+                ).lower(),
+            ),
             limits=Limits(
                 max_body_bytes=read.integer(
                     "GATEWAY_MAX_BODY_BYTES", Limits.max_body_bytes, 1, 1e9

@@ -15,7 +15,7 @@ import contextvars
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -160,13 +160,16 @@ class Observer:
                     yield record
                 finally:
                     finish(record.name, record.type, record.outcome)
+                    # Within the operation's span: its line carries the span's IDs.
+                    self._finished(record, time.perf_counter() - started)
         finally:
             _operation.reset(token)
-            took = time.perf_counter() - started
-            label = self._label(record.name)
-            self.operations.labels(label, record.type, record.outcome).inc()
-            self.operation_seconds.labels(label, record.type).observe(took)
-            self._log(record, took)
+
+    def _finished(self, record: OperationRecord, took: float) -> None:
+        label = self._label(record.name)
+        self.operations.labels(label, record.type, record.outcome).inc()
+        self.operation_seconds.labels(label, record.type).observe(took)
+        self._log(record, took)
 
     def _log(self, record: OperationRecord, took: float) -> None:
         level = logging.ERROR if "INTERNAL" in record.error_codes else logging.INFO
@@ -191,19 +194,16 @@ class Observer:
         )
 
     @contextlib.contextmanager
-    def upstream(
-        self, vendor: str, method: str, path: str, headers: MutableMapping[str, str]
-    ) -> Iterator[list[str]]:
+    def upstream(self, vendor: str, method: str, path: str) -> Iterator[list[str]]:
         """Around one vendor request (each attempt): the caller puts the status (`"200"`,
-        `"timeout"`, `"unreachable"`) in the yielded list. Trace headers go into `headers`."""
+        `"timeout"`, `"unreachable"`) in the yielded list."""
         endpoint = endpoint_template(path)
         status = ["cancelled"]
         started = time.perf_counter()
-        with self.tracing.upstream(vendor, method, endpoint, headers) as done:
+        with self.tracing.upstream(vendor, endpoint):
             try:
                 yield status
             finally:
-                done(status[0])
                 took = time.perf_counter() - started
                 self.upstream_calls.labels(vendor, method, endpoint, status[0]).inc()
                 self.upstream_seconds.labels(vendor, method, endpoint).observe(took)

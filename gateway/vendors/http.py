@@ -24,7 +24,7 @@ import logging
 import math
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -123,18 +123,17 @@ _STATUS_CODES = {
 
 
 class CallObserver(Protocol):
-    """Watches each request sent (`gateway.ops.metrics.Observer`): may add headers (trace
-    context); the status (`"200"`, `"timeout"`, `"unreachable"`) goes in the yielded list."""
+    """Watches each request sent (`gateway.ops.metrics.Observer`); the status (`"200"`,
+    `"timeout"`, `"unreachable"`) goes in the yielded list. (Trace context is sent by the
+    HTTP client's instrumentation, gateway/ops/tracing.py.)"""
 
     def upstream(
-        self, vendor: str, method: str, path: str, headers: MutableMapping[str, str]
+        self, vendor: str, method: str, path: str
     ) -> AbstractContextManager[list[str]]: ...
 
 
 @contextmanager
-def _unobserved(
-    vendor: str, method: str, path: str, headers: MutableMapping[str, str]
-) -> Iterator[list[str]]:
+def _unobserved(vendor: str, method: str, path: str) -> Iterator[list[str]]:
     yield [""]
 
 
@@ -246,9 +245,8 @@ class Upstream:
                 if self._budget is not None:
                     self._budget.spend()  # every request sent counts, retries included
                 started = loop.time()
-                sent = dict(headers)
-                with self._observe(self._vendor, method, path, sent) as status:
-                    result = await self._attempt(method, path, params, content, sent, deadline)
+                with self._observe(self._vendor, method, path) as status:
+                    result = await self._attempt(method, path, params, content, headers, deadline)
                     status[0] = _status(result)
                 outcome = result.outcome
                 if result.retry_reason is None:
