@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from gateway.ops.logs import RequestIdFilter, handler
 from gateway.ops.tracing import NO_TRACING, start_tracing
+from gateway.sandbox import SANDBOX_CREDENTIALS
 from gateway.settings import Resilience, Settings, Telemetry
 from tests.conftest import Gateway
 from tests.gateway.queries import KANTATA_DRAFT
@@ -71,13 +73,12 @@ def parts(traceparent: str) -> tuple[str, str, str, str]:
     return version, trace_id, span_id, flags
 
 
-@pytest.fixture
-def traced() -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
+@contextmanager
+def in_memory(settings: Settings) -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
     """A gateway whose spans go to a provider given to it, kept in memory."""
     exporter = InMemorySpanExporter()
     provider = sdk.TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    settings = Settings(sandbox=True, tracing=True)
     with (
         serve_gateway(settings, tracer_provider=provider) as url,
         httpx.Client(base_url=url, timeout=30) as client,
@@ -87,6 +88,12 @@ def traced() -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
         exporter.clear()
         yield gateway, exporter
     provider.shutdown()
+
+
+@pytest.fixture
+def traced() -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
+    with in_memory(Settings(sandbox=True, tracing=True)) as traced:
+        yield traced
 
 
 def of_kind(spans: tuple[ReadableSpan, ...], kind: SpanKind) -> list[ReadableSpan]:
@@ -161,6 +168,29 @@ def test_no_query_string_reaches_a_span(traced: tuple[Gateway, InMemorySpanExpor
     recorded = json.dumps([dict(s.attributes or {}) for s in spans])
     assert "FP-00017" not in recorded and "?" not in recorded
     assert [r["query"] for r in gw.requests("kitchen") if r["query"]], "the vendor had a query"
+
+
+def test_captured_headers_never_show_a_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even when the operator asks the instrumentation to record every header (read by it
+    from the environment), a credential's value never reaches a span."""
+    for which in ("SERVER_REQUEST", "CLIENT_REQUEST"):
+        monkeypatch.setenv(f"OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{which}", ".*")
+    api_key = "gw-key-never-traced-3141"
+    token = SANDBOX_CREDENTIALS.kantata_token
+    with in_memory(Settings(sandbox=True, tracing=True, api_keys=(api_key,))) as (gw, exporter):
+        touch(gw, Authorization=f"Bearer {api_key}", **{"X-Kantata-Token": token})
+    spans = exporter.get_finished_spans()
+    (server,) = of_kind(spans, SpanKind.SERVER)
+    (call,) = of_kind(spans, SpanKind.CLIENT)
+    assert server.attributes is not None and call.attributes is not None
+    # Headers were captured, the credentials' redacted.
+    assert server.attributes["http.request.header.content_type"] == ("application/json",)
+    assert server.attributes["http.request.header.authorization"] == ("[REDACTED]",)
+    assert server.attributes["http.request.header.x_kantata_token"] == ("[REDACTED]",)
+    assert call.attributes["http.request.header.content_type"] == ("application/json",)
+    assert call.attributes["http.request.header.authorization"] == ("[REDACTED]",)
+    recorded = json.dumps([dict(s.attributes or {}) for s in spans])
+    assert api_key not in recorded and token not in recorded
 
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
