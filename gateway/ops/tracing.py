@@ -25,7 +25,10 @@ credential header, even when OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* asks fo
 
 Off (the default), nothing from OpenTelemetry is imported and every hook does nothing. On
 but unable to work (the extra missing, an exporter unknown or not installed,
-OTEL_SDK_DISABLED), the same, and `problem` is the WARNING the app logs at start.
+OTEL_SDK_DISABLED), the same, and `problem` is the WARNING the app logs at start. Under
+`opentelemetry-instrument`, instrumentation it turned on for the whole process (httpx,
+aiohttp-client, starlette) is warned of too: it would span the same requests again, query
+strings included.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import contextvars
 import importlib
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +56,10 @@ INSTALL = "pip install 'invoice-gateway[otel]'"
 # No SERVER span for probes, scrapes and the sandbox's emulators (the gateway's vendor
 # stand-ins, whose requests are the gateway's CLIENT spans already). Searched in the URL.
 UNTRACED = ("/healthz$", "/readyz$", "/metrics$", "/sandbox/")
+# Instrumentations `opentelemetry-instrument` may turn on for the whole process (by their
+# OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names) that do the gateway's own again, without its
+# care for query strings and credentials.
+OVERLAPPING = ("httpx", "aiohttp-client", "starlette")
 # Headers whose values never reach a span, besides each vendor's credential headers.
 SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 REDACTED = "[REDACTED]"
@@ -69,7 +77,7 @@ _call: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
 class Tracing:
     """Tracing off: every hook does nothing. `state` is what the start-up line says;
     `problem`, when set, the WARNING logged at start (tracing was asked for but cannot
-    work)."""
+    work, or works beside process-wide instrumentation that undoes its care)."""
 
     enabled = False
 
@@ -134,12 +142,22 @@ def start_tracing(
         return OtelTracing(provider, "on", owned=False, credential_headers=credential_headers)
     installed = trace.get_tracer_provider()
     if not isinstance(installed, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
-        return OtelTracing(
+        tracing = OtelTracing(
             installed,
             "on (the process's tracer provider)",
             owned=False,
             credential_headers=credential_headers,
         )
+        overlapping = _process_wide_instrumentation()
+        if overlapping:
+            names = ",".join(overlapping)
+            tracing.problem = (
+                f"OpenTelemetry instruments {names} for the whole process "
+                "(opentelemetry-instrument): those spans repeat the gateway's own and may "
+                "record query strings (a GraphQL GET's variables, a vendor's filters); set "
+                f"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS={names}"
+            )
+        return tracing
     built = _provider(telemetry)
     if isinstance(built, Tracing):
         return built
@@ -153,6 +171,19 @@ def start_tracing(
 
 def _cannot(why: str, detail: str) -> Tracing:
     return Tracing(f"off: {why}", f"GATEWAY_TRACING is on but {detail}; tracing is off")
+
+
+def _process_wide_instrumentation() -> list[str]:
+    """Which of `OVERLAPPING` are on for the whole process (each is imported by then)."""
+    from importlib.metadata import entry_points
+
+    return [
+        entry.name
+        for entry in entry_points(group="opentelemetry_instrumentor")
+        if entry.name in OVERLAPPING
+        and entry.module in sys.modules
+        and entry.load()().is_instrumented_by_opentelemetry
+    ]
 
 
 def _stable_http_conventions() -> None:
@@ -295,9 +326,12 @@ class OtelTracing(Tracing):
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         # Under `opentelemetry-instrument`, httpx's own pool may already be instrumented
-        # for the whole process: a second span around each request would be one too many.
-        if HTTPXClientInstrumentor().is_instrumented_by_opentelemetry and isinstance(
-            client._transport, httpx.AsyncHTTPTransport
+        # for the whole process, with the process's provider: when that is this app's too,
+        # a second span around each request would be one too many.
+        if (
+            HTTPXClientInstrumentor().is_instrumented_by_opentelemetry
+            and isinstance(client._transport, httpx.AsyncHTTPTransport)
+            and self._provider is self._trace.get_tracer_provider()
         ):
             return
         HTTPXClientInstrumentor.instrument_client(
@@ -348,3 +382,7 @@ class OtelTracing(Tracing):
     def shutdown(self) -> None:
         if self._owned:
             self._provider.shutdown()
+        elif callable(flush := getattr(self._provider, "force_flush", None)):
+            # Not this app's to stop, but its spans are sent now: uvicorn ends the process
+            # by the signal it caught, so the provider's own flush at exit never runs.
+            flush()

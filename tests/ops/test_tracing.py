@@ -334,14 +334,21 @@ def test_a_missing_grpc_exporter_is_named() -> None:
 
 
 def test_a_tracer_provider_already_installed_is_used() -> None:
-    # As under `opentelemetry-instrument`: the process's provider, not a second one.
+    # As under `opentelemetry-instrument`: the process's provider, not a second one; httpx
+    # instrumented for the whole process is told (its spans would record query strings).
     code = (
         "from opentelemetry import trace; from opentelemetry.sdk.trace import TracerProvider\n"
         "trace.set_tracer_provider(TracerProvider())\n"
         "from gateway.ops.tracing import start_tracing; from gateway.settings import Telemetry\n"
-        "print(start_tracing(True, Telemetry(exporters=('jaeger',))).state)"
+        "t = start_tracing(True, Telemetry(exporters=('jaeger',))); print(t.state, t.problem)\n"
+        "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+        "HTTPXClientInstrumentor().instrument()\n"
+        "print(start_tracing(True, Telemetry()).problem)"
     )
-    assert python(code) == "on (the process's tracer provider)"
+    alone, with_httpx = python(code).splitlines()
+    assert alone == "on (the process's tracer provider) None"
+    assert with_httpx.startswith("OpenTelemetry instruments httpx for the whole process")
+    assert with_httpx.endswith("set OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=httpx")
 
 
 def test_off_by_default() -> None:
