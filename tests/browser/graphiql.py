@@ -28,6 +28,14 @@ fetch(arguments[0], { mode: "no-cors" }).then(() => done("reached"), () => done(
 RESOURCES = """
 return performance.getEntriesByType("resource").map((entry) => entry.name);
 """
+# The width the favicon the page links to decodes to (0: it did not load or decode).
+FAVICON_WIDTH = """
+const done = arguments[arguments.length - 1];
+const image = new Image();
+image.onload = () => done(image.naturalWidth);
+image.onerror = () => done(0);
+image.src = document.querySelector('link[rel="icon"]').href;
+"""
 # A host the machine could reach were the browser not kept to loopback (reserved for examples).
 OUTSIDE = "https://example.com/"
 

@@ -19,6 +19,7 @@ from gateway.http.graphiql.examples import EXAMPLES
 from gateway.settings import Settings
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.graphiql import (
+    FAVICON_WIDTH,
     OUTSIDE,
     OUTSIDE_FETCH,
     PAGE_TEXT,
@@ -68,10 +69,11 @@ def test_graphiql_runs_an_update_with_no_internet(
         timeout=10,
     ).json()
     assert read == {"data": {"invoice": {"number": "18", "notes": "Thank you for your business"}}}
-    # Everything the page loaded came from the gateway itself.
+    # Everything the page loaded came from the gateway itself, the favicon included.
     loaded = browser.execute_script(RESOURCES)
     assert len(loaded) >= len(ASSETS.all()), loaded
     assert all(str(name).startswith(offline_gateway) for name in loaded), loaded
+    assert browser.execute_async_script(FAVICON_WIDTH) > 0
     # And the rest of the world really was out of reach.
     assert browser.execute_async_script(OUTSIDE_FETCH, OUTSIDE) == "blocked"
 

@@ -1,4 +1,4 @@
-"""The GraphiQL page and its files, over HTTP (the browser tests are in
+"""The GraphiQL page, its files and its favicon, over HTTP (the browser tests are in
 tests/browser; the shipped files themselves in test_graphiql_files.py)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -47,8 +48,8 @@ def test_the_page_and_every_file_it_loads_come_from_the_gateway() -> None:
         page = client.get("/graphql", headers=HTML)
         assert page.status_code == 200
         linked = re.findall(r'(?:src|href)="([^"]*)"', page.text)
-        # The four scripts and the two style sheets: nothing from another host.
-        assert len(linked) == 6 and all(link.startswith("/") for link in linked), linked
+        # The four scripts, the two style sheets and the favicon: nothing from another host.
+        assert len(linked) == 7 and all(link.startswith("/") for link in linked), linked
         for asset in ASSETS.all():
             assert f'"/graphiql/assets/{asset.key}" integrity="{asset.integrity}"' in page.text
             response = client.get(f"/graphiql/assets/{asset.key}")
@@ -57,6 +58,20 @@ def test_the_page_and_every_file_it_loads_come_from_the_gateway() -> None:
             assert response.headers["content-type"].startswith(asset.media_type)
             assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
             assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_favicon_is_ours_and_linked_from_the_page() -> None:
+    with gateway() as url, httpx.Client(base_url=url) as client:
+        assert (
+            '<link rel="icon" href="/favicon.svg" type="image/svg+xml">'
+            in client.get("/graphql", headers=HTML).text
+        )
+        icon = client.get("/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.headers["cache-control"] == "public, max-age=86400"
+    svg = ElementTree.fromstring(icon.content)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox") == "0 0 32 32"
 
 
 def test_only_files_of_the_asset_set_are_served(tmp_path: Path) -> None:

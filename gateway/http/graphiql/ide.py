@@ -1,5 +1,5 @@
 """What the application wires in: the IDE's configuration (from the settings), the page
-response, and the route of its files."""
+response, and the routes of its files and favicon."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from gateway.http.errors import error_response
 from gateway.http.graphiql.assets import BY_KEY, SHIPPED
 from gateway.http.graphiql.check import Problem, check
-from gateway.http.graphiql.page import ASSETS_PREFIX, render_broken, render_page
+from gateway.http.graphiql.page import ASSETS_PREFIX, FAVICON_PATH, render_broken, render_page
 from gateway.settings import Settings
 from gateway.vendors.registry import Registry
 
@@ -24,6 +24,9 @@ log = logging.getLogger("gateway")
 
 # Asset URLs carry the package version, so a URL's bytes never change.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Ours, unversioned: a day, so a new one shows up.
+FAVICON = Path(__file__).resolve().parent / "favicon.svg"
+FAVICON_CACHE = "public, max-age=86400"
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
@@ -65,6 +68,7 @@ class GraphiQLIde:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(ASSETS_PREFIX + "/{path:path}", self.serve_asset, methods=["GET"]),
+            Route(FAVICON_PATH, self.favicon, methods=["GET"]),
         ]
 
     def page(self, request: Request) -> Response:
@@ -86,6 +90,11 @@ class GraphiQLIde:
             path,
             media_type=f"{asset.media_type}; charset=utf-8",
             headers={"Cache-Control": IMMUTABLE, **NOSNIFF},
+        )
+
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(
+            FAVICON, media_type="image/svg+xml", headers={"Cache-Control": FAVICON_CACHE, **NOSNIFF}
         )
 
 

@@ -15,6 +15,7 @@ from gateway.http.graphiql.check import FIX, Problem
 from gateway.http.graphiql.examples import EXAMPLES
 
 ASSETS_PREFIX = "/graphiql/assets"
+FAVICON_PATH = "/favicon.svg"
 _HEAD = Template("""\
 <!doctype html>
 <html lang="en">
@@ -22,6 +23,7 @@ _HEAD = Template("""\
     <meta charset="utf-8">
     <title>$title</title>
     <meta name="viewport" content="width=device-width, initial-scale=1">
+    <link rel="icon" href="$favicon" type="image/svg+xml">
 """)
 
 _PAGE = Template("""\
@@ -100,7 +102,7 @@ $problems
 
 
 def _head(title: str, root_path: str) -> str:
-    return _HEAD.substitute(title=title)
+    return _HEAD.substitute(title=title, favicon=html.escape(root_path + FAVICON_PATH))
 
 
 def _tag(asset: Asset, base: str) -> str:
