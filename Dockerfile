@@ -1,22 +1,9 @@
-# GraphiQL's files, fetched at build time so the IDE page needs no CDN: a stage with Debian's
-# npm runs the gateway's own `graphiql-assets` command; only the files reach the image.
-FROM python:3.11-slim AS graphiql-assets
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN apt-get update -qq \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
-  && rm -rf /var/lib/apt/lists/*
-WORKDIR /build
-COPY pyproject.toml README.md LICENSE ./
-COPY gateway ./gateway
-RUN pip install . && invoice-gateway graphiql-assets --dest /graphiql-assets
-
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    GATEWAY_GRAPHIQL_ASSETS=/app/graphiql-assets
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 
 RUN useradd --create-home --uid 10001 gateway
 WORKDIR /app
@@ -27,7 +14,6 @@ RUN pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md LICENSE ./
 COPY gateway ./gateway
 RUN pip install --no-deps . && rm -rf /app/build
-COPY --from=graphiql-assets /graphiql-assets /app/graphiql-assets
 
 USER gateway
 EXPOSE 8000

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,8 @@ from gateway.core.budget import CallBudget
 from gateway.core.domain import Vendor, VendorClient
 from gateway.core.service import Writers
 from gateway.http.apq import PersistedQueries, validates
-from gateway.http.graphiql import ASSET_ROUTE, GraphiQLIde
+from gateway.http.graphiql import GraphiQLIde
+from gateway.http.graphiql.assets import SHIPPED
 from gateway.http.idempotency import IdempotencyMiddleware
 from gateway.http.security import guard
 from gateway.http.stores import StoreUnavailableMiddleware, stores_for
@@ -48,13 +50,16 @@ def create_app(
     sandbox_origin: str = DEFAULT_ORIGIN,
     tracer_provider: Any = None,
     registry: Registry | None = None,
+    graphiql_assets: Path = SHIPPED,
 ) -> Starlette:
     """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
     sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
     HTTP at `sandbox_origin`, exactly as it would call a vendor. With `settings.tracing`,
     spans go to `tracer_provider`; without one, to the process's tracer provider when one is
     installed (`opentelemetry-instrument`), else to one this app builds from the OTEL_*
-    variables and shuts down when it stops (gateway/ops/tracing.py)."""
+    variables and shuts down when it stops (gateway/ops/tracing.py). GraphiQL's files
+    come from `graphiql_assets` (default: the copy inside this package; tests name a broken
+    one)."""
     registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
@@ -168,9 +173,9 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    # GraphiQL's own files, when fetched (the /graphql page falls back to the CDN).
-    graphiql_ide = GraphiQLIde.from_settings(settings, registry)
-    routes.append(Route(ASSET_ROUTE, graphiql_ide.serve_asset, methods=["GET"]))
+    # GraphiQL's own files (shipped inside this package) and the favicon.
+    graphiql_ide = GraphiQLIde.from_settings(settings, registry, graphiql_assets)
+    routes += graphiql_ide.routes()
 
     routes += [
         Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),

@@ -66,20 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
 
-    assets = commands.add_parser(
+    commands.add_parser(
         "graphiql-assets",
-        help="fetch GraphiQL's files with npm, so the IDE page works with no internet",
-    )
-    assets.add_argument(
-        "--dest",
-        help="directory to put them in (default: GATEWAY_GRAPHIQL_ASSETS, else "
-        "~/.cache/invoice-gateway/graphiql); the gateway reads GATEWAY_GRAPHIQL_ASSETS",
+        help="check GraphiQL's files shipped inside the package (each against its pinned "
+        "sha384); nothing is downloaded",
     )
 
     args = parser.parse_args(argv)
 
     if args.command == "graphiql-assets":
-        return _graphiql_assets(args.dest)
+        return _graphiql_assets()
 
     if args.command == "export-schema":
         from gateway.app import export_schema
@@ -206,23 +202,15 @@ def worker_app() -> object:
     return create_app(settings)
 
 
-def _graphiql_assets(dest: str | None) -> int:
-    from pathlib import Path
+def _graphiql_assets() -> int:
+    from gateway.http.graphiql.assets import SHIPPED
+    from gateway.http.graphiql.check import FIX, check
 
-    from gateway.http.graphiql.assets import assets_dir
-    from gateway.http.graphiql.fetch import FetchError, fetch_assets
-
-    directory = (
-        Path(dest).expanduser()
-        if dest
-        else assets_dir(os.environ.get("GATEWAY_GRAPHIQL_ASSETS", "").strip() or None)
-    )
-    try:
-        written = fetch_assets(directory)
-    except FetchError as exc:
-        sys.stderr.write(f"invoice-gateway graphiql-assets: {exc}\n")
+    problems = check(SHIPPED)
+    for problem in problems:
+        sys.stderr.write(f"invoice-gateway graphiql-assets: {problem}\n")
+    if problems:
+        sys.stderr.write(f"{FIX}\n")
         return 1
-    for path in written:
-        sys.stdout.write(f"{path}\n")
-    sys.stdout.write(f"GraphiQL assets ready in {directory}\n")
+    sys.stdout.write(f"GraphiQL's files are whole in {SHIPPED}\n")
     return 0

@@ -20,6 +20,11 @@ _FALSE = {"0", "false", "no", "off"}
 # Fields whose values are secrets: never in a repr, a log line or an error.
 # (Vendor tokens hide themselves: VendorConfig's repr.)
 _SECRET_FIELDS = {"api_keys", "redis_url"}
+# Settings no longer read, each with what to do: left set, one is refused with this rather
+# than with the nearest setting's name, which would send its reader the wrong way.
+_RETIRED = {
+    "GATEWAY_GRAPHIQL_ASSETS": "GraphiQL's files ship inside the package now; unset it",
+}
 
 
 class SettingsError(ValueError):
@@ -108,9 +113,6 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
-    # A directory holding GraphiQL's files (`invoice-gateway graphiql-assets`); None: the
-    # default cache directory.
-    graphiql_assets: str | None = None
     resilience: Resilience = field(default_factory=Resilience)
     limits: Limits = field(default_factory=Limits)
     server: Server = field(default_factory=Server)
@@ -177,7 +179,6 @@ class Settings:
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
             introspection=bool(read.flag("GATEWAY_INTROSPECTION", cls.introspection)),
-            graphiql_assets=read.text("GATEWAY_GRAPHIQL_ASSETS"),
             resilience=Resilience(
                 retry_attempts=read.integer(
                     "GATEWAY_RETRY_ATTEMPTS", Resilience.retry_attempts, 1, 10
@@ -292,7 +293,9 @@ class _Reader:
     def refuse_unknown(self, prefixes: tuple[str, ...]) -> None:
         known = sorted(self.asked)
         for name in sorted(self._environ):
-            if name.startswith(prefixes) and name not in self.asked:
+            if name in _RETIRED:
+                self.problems.append(f"{name} is no longer a setting: {_RETIRED[name]}")
+            elif name.startswith(prefixes) and name not in self.asked:
                 near = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean {near[0]}?)" if near else ""
                 self.problems.append(f"{name} is not a setting of the gateway{hint}")

@@ -179,6 +179,13 @@ def test_a_typo_in_a_setting_name_is_refused_with_the_nearest_name(typo: str, me
         Settings.from_env({typo: "x"})
 
 
+def test_a_retired_setting_is_refused_with_what_to_do() -> None:
+    # The Docker image used to set it; GraphiQL's files now ship inside the package.
+    with pytest.raises(SettingsError, match="GATEWAY_GRAPHIQL_ASSETS is no longer a setting") as e:
+        Settings.from_env({"GATEWAY_GRAPHIQL_ASSETS": "/srv/graphiql"})
+    assert "ship inside the package" in str(e.value) and "did you mean" not in str(e.value)
+
+
 def test_variables_outside_the_gateway_s_names_are_left_alone() -> None:
     assert Settings.from_env({"OTEL_SDK_DISABLED": "true", "HOME": "/nowhere"}).sandbox_enabled
 

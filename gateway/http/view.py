@@ -171,8 +171,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """GraphiQL, from the gateway's own copy of its files when fetched, else from the
-        CDN; it opens with the example operations (gateway/graphiql)."""
+        """GraphiQL, its files served from the copy inside this package; it opens with the
+        example operations (gateway/http/graphiql)."""
         from gateway.http.graphiql import ide_response
 
         return ide_response(request)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,21 +42,6 @@ def _find(*names: str) -> str | None:
         if found:
             return found
     return None
-
-
-@pytest.fixture(scope="session")
-def graphiql_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """GraphiQL's files, fetched by the README's command into a temporary directory."""
-    dest = tmp_path_factory.mktemp("graphiql-assets")
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "graphiql-assets", "--dest", str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return dest
 
 
 @pytest.fixture

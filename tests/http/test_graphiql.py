@@ -1,27 +1,24 @@
-"""The GraphiQL page and its files, over HTTP (the browser test is in tests/browser)."""
+"""The GraphiQL page, its files and its favicon, over HTTP (the browser tests are in
+tests/browser; the shipped files themselves in test_graphiql_files.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import stat
-import subprocess
-import sys
-import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
 
-from gateway.http.graphiql.assets import ASSETS, BY_KEY, complete
+from gateway.http.graphiql.assets import ASSETS
+from gateway.http.graphiql.check import FIX, integrity
 from gateway.http.graphiql.examples import EXAMPLES, Example
-from gateway.http.graphiql.fetch import FetchError, fetch_assets, integrity
-from gateway.http.graphiql.page import CDN
 from gateway.settings import Settings
 from tests.conftest import Gateway
+from tests.http.test_graphiql_files import linked_copy
 from tests.server import serve_gateway
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
@@ -32,17 +29,11 @@ HTML = {"Accept": "text/html"}
 
 
 @contextmanager
-def gateway(**settings: object) -> Iterator[str]:
-    with serve_gateway(Settings(sandbox=True, **settings)) as url:  # type: ignore[arg-type]
+def gateway(assets: Path | None = None, **settings: object) -> Iterator[str]:
+    """The gateway on the sandbox; its GraphiQL files from `assets` (default: shipped)."""
+    options = {} if assets is None else {"graphiql_assets": assets}
+    with serve_gateway(Settings(sandbox=True, **settings), **options) as url:  # type: ignore[arg-type]
         yield url
-
-
-def fake_assets(directory: Path) -> Path:
-    """Files at every name of the asset set (their bytes do not matter to the server)."""
-    for key in BY_KEY:
-        (directory / key).parent.mkdir(parents=True, exist_ok=True)
-        (directory / key).write_text(f"/* {key} */")
-    return directory
 
 
 def page_config(page: str) -> dict[str, object]:
@@ -52,39 +43,46 @@ def page_config(page: str) -> dict[str, object]:
     return config
 
 
-def test_without_the_files_the_page_loads_pinned_versions_from_the_cdn(tmp_path: Path) -> None:
-    with gateway(graphiql_assets=str(tmp_path)) as url:
-        page = httpx.get(f"{url}/graphql", headers=HTML)
-    assert page.status_code == 200
-    assert '<meta name="graphiql-assets" content="cdn">' in page.text
-    for asset in ASSETS.all():
-        assert f'"{CDN}/{asset.key}" integrity="{asset.integrity}" crossorigin' in page.text
-    assert "/graphiql/assets/" not in page.text
-
-
-def test_with_the_files_the_page_and_its_assets_come_from_the_gateway(tmp_path: Path) -> None:
-    fake_assets(tmp_path)
-    with gateway(graphiql_assets=str(tmp_path)) as url:
-        page = httpx.get(f"{url}/graphql", headers=HTML)
-        assert '<meta name="graphiql-assets" content="local">' in page.text
-        assert CDN not in page.text
+def test_the_page_and_every_file_it_loads_come_from_the_gateway() -> None:
+    with gateway() as url, httpx.Client(base_url=url) as client:
+        page = client.get("/graphql", headers=HTML)
+        assert page.status_code == 200
+        linked = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+        # The four scripts, the two style sheets and the favicon: nothing from another host.
+        assert len(linked) == 7 and all(link.startswith("/") for link in linked), linked
         for asset in ASSETS.all():
-            assert f'"/graphiql/assets/{asset.key}"' in page.text
-            response = httpx.get(f"{url}/graphiql/assets/{asset.key}")
+            assert f'"/graphiql/assets/{asset.key}" integrity="{asset.integrity}"' in page.text
+            response = client.get(f"/graphiql/assets/{asset.key}")
             assert response.status_code == 200
-            assert response.text == f"/* {asset.key} */"
+            assert integrity(response.content) == asset.integrity  # the pinned bytes
             assert response.headers["content-type"].startswith(asset.media_type)
             assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
             assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_the_favicon_is_ours_and_linked_from_the_page() -> None:
+    with gateway() as url, httpx.Client(base_url=url) as client:
+        assert (
+            '<link rel="icon" href="/favicon.svg" type="image/svg+xml">'
+            in client.get("/graphql", headers=HTML).text
+        )
+        icon = client.get("/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.headers["cache-control"] == "public, max-age=86400"
+    svg = ElementTree.fromstring(icon.content)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox") == "0 0 32 32"
+
+
 def test_only_files_of_the_asset_set_are_served(tmp_path: Path) -> None:
-    assets = fake_assets(tmp_path / "assets")
+    assets = linked_copy(tmp_path / "assets")
     (tmp_path / "secret.txt").write_text("TOPSECRET-42")
     (assets / "react@18.3.1" / "package.json").write_text("{}")
-    with gateway(graphiql_assets=str(assets)) as url, httpx.Client(base_url=url) as client:
+    with gateway(assets) as url, httpx.Client(base_url=url) as client:
         for path in (
             "/graphiql/assets/react@18.3.1/package.json",
+            "/graphiql/assets/react@18.3.1/LICENSE",
+            "/graphiql/assets/THIRD_PARTY.md",
             "/graphiql/assets/../secret.txt",
             "/graphiql/assets/%2e%2e/secret.txt",
             "/graphiql/assets/react@18.3.1/..%2f..%2fsecret.txt",
@@ -98,17 +96,31 @@ def test_only_files_of_the_asset_set_are_served(tmp_path: Path) -> None:
         assert client.post(f"/graphiql/assets/{ASSETS.react.key}").status_code == 405
 
 
-def test_a_missing_file_means_the_cdn(tmp_path: Path) -> None:
-    fake_assets(tmp_path)
-    (tmp_path / ASSETS.explorer_css.key).unlink()
-    assert not complete(tmp_path)
-    with gateway(graphiql_assets=str(tmp_path)) as url:
-        assert 'content="cdn"' in httpx.get(f"{url}/graphql", headers=HTML).text
+def test_a_copy_that_is_not_whole_gets_a_page_naming_each_file_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    assets = linked_copy(tmp_path)
+    (assets / ASSETS.explorer_css.key).unlink()
+    (assets / ASSETS.react.key).unlink()
+    (assets / ASSETS.react.key).write_text("/* not React */")
+    with gateway(assets) as url:
+        page = httpx.get(f"{url}/graphql", headers=HTML)
         assert httpx.get(f"{url}/graphiql/assets/{ASSETS.explorer_css.key}").status_code == 404
+        # The GraphQL endpoint itself is unaffected.
+        assert httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}).status_code == 200
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "GraphiQL cannot start" in text and "<script" not in text
+    assert f"<li><code>{ASSETS.explorer_css.key}</code>: missing</li>" in text
+    assert f"<li><code>{ASSETS.react.key}</code>: not the pinned file (sha384-" in text
+    assert text.count("<li>") == 2
+    assert FIX in text
+    assert str(tmp_path) not in text  # the server's paths stay in its log
 
 
-def test_the_page_opens_with_the_documented_operations_as_tabs(tmp_path: Path) -> None:
-    with gateway(graphiql_assets=str(tmp_path)) as url:
+def test_the_page_opens_with_the_documented_operations_as_tabs() -> None:
+    with gateway() as url:
         config = page_config(httpx.get(f"{url}/graphql", headers=HTML).text)
     tabs = config["tabs"]
     assert isinstance(tabs, list)
@@ -136,8 +148,8 @@ def test_every_example_runs_on_the_sandbox(gw: Gateway, example: Example) -> Non
         assert root["userErrors"] == []
 
 
-def test_the_headers_pane_starts_with_what_a_caller_must_send(tmp_path: Path) -> None:
-    with gateway(graphiql_assets=str(tmp_path), api_keys=("k1",)) as url:
+def test_the_headers_pane_starts_with_what_a_caller_must_send() -> None:
+    with gateway(api_keys=("k1",)) as url:
         page = httpx.get(f"{url}/graphql", headers=HTML)
         assert page.status_code == 200  # the page itself needs no key
         config = page_config(page.text)
@@ -145,81 +157,3 @@ def test_the_headers_pane_starts_with_what_a_caller_must_send(tmp_path: Path) ->
     assert isinstance(tabs, list)
     assert json.loads(tabs[0]["headers"]) == {"Authorization": "Bearer <your gateway API key>"}
     assert config["headersNeeded"] is True
-
-
-def test_the_settings_read_the_assets_directory() -> None:
-    settings = Settings.from_env({"GATEWAY_GRAPHIQL_ASSETS": " /srv/graphiql "})
-    assert settings.graphiql_assets == "/srv/graphiql"
-    assert Settings.from_env({}).graphiql_assets is None
-
-
-def _fake_npm(directory: Path) -> Path:
-    """An `npm` whose `pack` writes tarballs of the pinned packages, each file of the asset
-    set holding its own name (so not the pinned bytes)."""
-    tarballs = directory / "tarballs"
-    tarballs.mkdir()
-    packed = []
-    for asset in ASSETS.all():
-        name = f"{asset.package.name.replace('@', '').replace('/', '-')}-{asset.package.version}"
-        path = tarballs / f"{name}.tgz"
-        members = {}
-        if path.exists():
-            with tarfile.open(path) as old:
-                members = {m.name: old.extractfile(m).read() for m in old if m.isfile()}  # type: ignore[union-attr]
-        members[f"package/{asset.path}"] = asset.key.encode()
-        with tarfile.open(path, "w:gz") as archive:
-            for member_name, data in members.items():
-                info = tarfile.TarInfo(member_name)
-                info.size = len(data)
-                archive.addfile(info, io.BytesIO(data))
-        entry = {"name": asset.package.name, "version": asset.package.version}
-        entry["filename"] = path.name
-        if entry not in packed:
-            packed.append(entry)
-    script = directory / "npm"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import json, shutil, sys\n"
-        "dest = sys.argv[sys.argv.index('--pack-destination') + 1]\n"
-        f"packed = {packed!r}\n"
-        f"for p in packed: shutil.copy({str(tarballs)!r} + '/' + p['filename'], dest)\n"
-        "print(json.dumps(packed))\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
-
-
-def test_fetching_refuses_files_that_do_not_match_their_pinned_hash(tmp_path: Path) -> None:
-    npm = _fake_npm(tmp_path)
-    dest = tmp_path / "dest"
-    with pytest.raises(FetchError, match="does not match its pinned hash"):
-        fetch_assets(dest, npm=str(npm))
-    assert not dest.exists()
-
-
-def test_fetching_takes_the_files_out_of_the_tarballs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    npm = _fake_npm(tmp_path)
-    pinned = {asset.key: integrity(asset.key.encode()) for asset in ASSETS.all()}
-    monkeypatch.setattr(
-        "gateway.http.graphiql.fetch.ASSETS",
-        type(ASSETS)(
-            *(type(asset)(asset.package, asset.path, pinned[asset.key]) for asset in ASSETS.all())
-        ),
-    )
-    written = fetch_assets(tmp_path / "dest", npm=str(npm))
-    assert sorted(p.relative_to(tmp_path / "dest").as_posix() for p in written) == sorted(BY_KEY)
-    assert complete(tmp_path / "dest")
-
-
-def test_the_command_says_why_it_cannot_fetch(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "graphiql-assets", "--dest", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env={"PATH": str(tmp_path)},
-        check=False,
-    )
-    assert done.returncode == 1
-    assert "npm not found" in done.stderr

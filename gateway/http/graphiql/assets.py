@@ -1,17 +1,16 @@
 """The pinned GraphiQL asset set: which files of which npm packages the IDE page loads,
-with their Subresource Integrity hashes, and where a local copy lives.
+with their Subresource Integrity hashes, and the copy that ships inside this package
+(`static/`, beside this module, with each package's licence and THIRD_PARTY.md).
 
 GraphiQL 3.8.3 is the last major with browser bundles (UMD) that need no build step and no
 import map: GraphiQL 4 deprecated them and 5 ships ESM only (Monaco and its web workers),
 which cannot be served as a handful of static files. React 18.3.1 is the last React with
 UMD builds (React 19 dropped them), and plugin-explorer 3.2.5 is the last release whose
-peer range is GraphiQL 3.8's `@graphiql/react` 0.28. The same versions and hashes are used
-for the CDN fallback, so a page looks the same wherever its files come from.
+peer range is GraphiQL 3.8's `@graphiql/react` 0.28.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,6 @@ REACT = Package("react", "18.3.1")
 REACT_DOM = Package("react-dom", "18.3.1")
 GRAPHIQL = Package("graphiql", "3.8.3")
 EXPLORER = Package("@graphiql/plugin-explorer", "3.2.5")
-PACKAGES = (REACT, REACT_DOM, GRAPHIQL, EXPLORER)
 
 
 @dataclass(frozen=True)
@@ -110,20 +108,6 @@ ASSETS = AssetSet(
 BY_KEY: Mapping[str, Asset] = {asset.key: asset for asset in ASSETS.all()}
 
 
-def default_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Where `invoice-gateway graphiql-assets` puts the files when not told otherwise:
-    the user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "invoice-gateway" / "graphiql"
-
-
-def assets_dir(configured: str | None, environ: Mapping[str, str] | None = None) -> Path:
-    """GATEWAY_GRAPHIQL_ASSETS when set, else the default directory."""
-    return Path(configured).expanduser() if configured else default_dir(environ)
-
-
-def complete(directory: Path) -> bool:
-    """Whether every file of the asset set is there (then the page loads them from the
-    gateway; otherwise from the CDN)."""
-    return all((directory / key).is_file() for key in BY_KEY)
+# The shipped copy, laid out by `Asset.key`. A path, not an importlib.resources Traversable:
+# pip installs a wheel as plain files, and the asset route hands files to FileResponse.
+SHIPPED = Path(__file__).resolve().parent / "static"

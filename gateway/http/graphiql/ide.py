@@ -1,34 +1,46 @@
 """What the application wires in: the IDE's configuration (from the settings), the page
-response, and the asset route's endpoint."""
+response, and the routes of its files and favicon."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from gateway.http.errors import error_response
-from gateway.http.graphiql.assets import BY_KEY, assets_dir, complete
-from gateway.http.graphiql.page import LOCAL_PREFIX, render_page
+from gateway.http.graphiql.assets import BY_KEY, SHIPPED
+from gateway.http.graphiql.check import Problem, check
+from gateway.http.graphiql.page import ASSETS_PREFIX, FAVICON_PATH, render_broken, render_page
 from gateway.settings import Settings
 from gateway.vendors.registry import Registry
 
-ASSET_ROUTE = LOCAL_PREFIX + "/{path:path}"
+log = logging.getLogger("gateway")
+
 # Asset URLs carry the package version, so a URL's bytes never change.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Ours, unversioned: a day, so a new one shows up.
+FAVICON = Path(__file__).resolve().parent / "favicon.svg"
+FAVICON_CACHE = "public, max-age=86400"
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 @dataclass(frozen=True)
 class GraphiQLIde:
-    assets: Path
+    # Where the asset set is read from: the copy inside this package, unless told otherwise.
+    assets: Path = SHIPPED
     # Headers the page prefills (name → placeholder): the ones a caller must add.
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings, registry: Registry) -> GraphiQLIde:
+    def from_settings(
+        cls, settings: Settings, registry: Registry, assets: Path = SHIPPED
+    ) -> GraphiQLIde:
         headers = {}
         if settings.api_keys:
             headers["Authorization"] = "Bearer <your gateway API key>"
@@ -41,15 +53,30 @@ class GraphiQLIde:
                 headers[adapter.token_header] = f"<your {label} token>"
                 for param in adapter.params:
                     headers[param.header] = f"<your {label} {param.name}>"
-        return cls(assets=assets_dir(settings.graphiql_assets), headers=headers)
+        return cls(assets=assets, headers=headers)
+
+    @cached_property
+    def problems(self) -> tuple[Problem, ...]:
+        """What is wrong with the copy, checked once (about 4 MB read and hashed): package
+        data does not change under a running process, and a file that does is still caught
+        by the page itself (it reports a file that fails to load)."""
+        problems = check(self.assets)
+        for problem in problems:
+            log.error("GraphiQL asset %s; the IDE page says how to fix it", problem)
+        return problems
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(ASSETS_PREFIX + "/{path:path}", self.serve_asset, methods=["GET"]),
+            Route(FAVICON_PATH, self.favicon, methods=["GET"]),
+        ]
 
     def page(self, request: Request) -> Response:
-        local = complete(self.assets)
-        base = request.scope.get("root_path", "") + LOCAL_PREFIX if local else None
-        return HTMLResponse(
-            render_page(base, self.headers),
-            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-        )
+        root_path = request.scope.get("root_path", "")
+        headers = {"Cache-Control": "no-cache", **NOSNIFF}
+        if self.problems:
+            return HTMLResponse(render_broken(root_path, self.problems), 500, headers)
+        return HTMLResponse(render_page(root_path, self.headers), headers=headers)
 
     async def serve_asset(self, request: Request) -> Response:
         """One file of the pinned asset set, looked up by exact name: any other path,
@@ -62,15 +89,23 @@ class GraphiQLIde:
         return FileResponse(
             path,
             media_type=f"{asset.media_type}; charset=utf-8",
-            headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"},
+            headers={"Cache-Control": IMMUTABLE, **NOSNIFF},
+        )
+
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(
+            FAVICON, media_type="image/svg+xml", headers={"Cache-Control": FAVICON_CACHE, **NOSNIFF}
         )
 
 
 def ide_response(request: Request) -> Response:
     """The IDE page for a request to the GraphQL endpoint: configured by the application
-    (`app.state.graphiql`), else the defaults (no headers, the default assets directory)."""
+    (`app.state.graphiql`), else the defaults (no headers, the shipped files)."""
     app = request.scope.get("app")
     ide = getattr(getattr(app, "state", None), "graphiql", None)
     if not isinstance(ide, GraphiQLIde):
-        ide = GraphiQLIde(assets=assets_dir(None))
+        ide = _DEFAULT
     return ide.page(request)
+
+
+_DEFAULT = GraphiQLIde()  # one, so its files are checked once
