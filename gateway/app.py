@@ -18,7 +18,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway.core.budget import CallBudget
 from gateway.core.domain import Vendor, VendorClient
 from gateway.core.service import Writers
-from gateway.http.apq import PersistedQueries, validates
+from gateway.http import persisted_documents
+from gateway.http.apq import PersistedQueries, document_problems, validates
 from gateway.http.graphiql import ASSET_ROUTE, GraphiQLIde
 from gateway.http.idempotency import IdempotencyMiddleware
 from gateway.http.security import guard
@@ -27,7 +28,7 @@ from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
 from gateway.ops.readiness import Readiness
 from gateway.ops.tracing import make_tracing
-from gateway.schema import build_schema
+from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.context import Context
 from gateway.settings import Settings
 from gateway.vendors.base import ClientOptions
@@ -112,7 +113,9 @@ def create_app(
         introspection=settings.introspection,
         observer=observer,
     )
-    # Persisted documents are stored only when they pass the schema's own checks.
+    # Persisted documents are stored only when they pass the schema's own checks; the
+    # manifests' are checked the same way, here, before anything starts (not yet served).
+    manifests = load_persisted_documents(settings, schema)
     persisted = PersistedQueries(
         stores.queries,
         persisted_only=settings.persisted_queries_only,
@@ -184,6 +187,13 @@ def create_app(
                 sandbox_origin,
                 " or ".join(f"{adapter.setting_prefix}_TOKEN" for adapter in registry),
             )
+        if manifests is not None:
+            log.info(
+                "persisted documents: %d ids, %d documents, from %s",
+                manifests.ids,
+                len(manifests.by_sha256),
+                ", ".join(settings.persisted_documents),
+            )
         if settings.persisted_queries_only and stores.redis is None:
             log.warning(
                 "GATEWAY_PERSISTED_QUERIES_ONLY without GATEWAY_REDIS_URL: no operation can be "
@@ -209,6 +219,24 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
     return app
+
+
+def load_persisted_documents(
+    settings: Settings, schema: GatewaySchema | None = None, registry: Registry | None = None
+) -> persisted_documents.PersistedDocuments | None:
+    """The documents of the manifests `settings.persisted_documents` names (None when it
+    names none), each checked as the view checks an operation against `schema` (by
+    default the one the settings give). ManifestError, a SettingsError, tells every
+    problem: the gateway does not start with any."""
+    if not settings.persisted_documents:
+        return None
+    if schema is None:
+        schema = build_schema(
+            settings.limits,
+            vendors=(registry or default_registry()).vendors,
+            introspection=settings.introspection,
+        )
+    return persisted_documents.load(settings.persisted_documents, document_problems(schema))
 
 
 def export_schema(registry: Registry | None = None) -> str:

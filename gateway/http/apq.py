@@ -234,7 +234,14 @@ def parses(max_tokens: int | None = None) -> DocumentCheck:
 
 
 def validates(schema: strawberry.Schema) -> DocumentCheck:
-    """Whether a document passes what the view checks before running it: the parse with
+    """Whether a document passes what the view checks before running it
+    (`document_problems`)."""
+    problems = document_problems(schema)
+    return lambda query: not problems(query)
+
+
+def document_problems(schema: strawberry.Schema) -> Callable[[str], list[str]]:
+    """What keeps a document from running, as messages (none: it may run): the parse with
     the schema's limits, then validation with graphql's rules and every rule the schema's
     extensions add (introspection off, ...). Through the schema's own document cache when
     it has one (`schema.documents`, gateway/schema/documents.py): the same parse, limits
@@ -253,14 +260,16 @@ def validates(schema: strawberry.Schema) -> DocumentCheck:
     graphql_schema = schema._schema
     documents = getattr(schema, "documents", None)
 
-    def check(query: str) -> bool:
+    def check(query: str) -> list[str]:
         try:
             if documents is not None:
-                return not documents.check(documents.parse(query), graphql_schema, ruleset)
-            document = parse(query, max_tokens=max_tokens)
-        except GraphQLError:
-            return False
-        return not validate_document(graphql_schema, document, ruleset)
+                errors = documents.check(documents.parse(query), graphql_schema, ruleset)
+            else:
+                document = parse(query, max_tokens=max_tokens)
+                errors = validate_document(graphql_schema, document, ruleset)
+        except GraphQLError as error:
+            return [error.message]
+        return [error.message for error in errors]
 
     return check
 
