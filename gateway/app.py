@@ -114,13 +114,14 @@ def create_app(
         observer=observer,
     )
     # Persisted documents are stored only when they pass the schema's own checks; the
-    # manifests' are checked the same way, here, before anything starts (not yet served).
+    # manifests' are checked the same way, here, before anything starts.
     manifests = load_persisted_documents(settings, schema)
     persisted = PersistedQueries(
         stores.queries,
         persisted_only=settings.persisted_queries_only,
         max_bytes=settings.limits.apq_max_bytes,
         check=validates(schema),
+        documents=manifests,
     )
     view = GatewayGraphQL(
         schema,
@@ -138,7 +139,7 @@ def create_app(
         on_replay=observer.replayed,
         wait=settings.upstream_timeout,
         max_answer_bytes=settings.limits.idempotency_max_answer_bytes,
-        documents=stores.queries.get,
+        documents=persisted.document,
         max_tokens=settings.limits.max_tokens,
         caller_headers=credential_headers,
     )
@@ -194,7 +195,7 @@ def create_app(
                 len(manifests.by_sha256),
                 ", ".join(settings.persisted_documents),
             )
-        if settings.persisted_queries_only and stores.redis is None:
+        if settings.persisted_queries_only and stores.redis is None and manifests is None:
             log.warning(
                 "GATEWAY_PERSISTED_QUERIES_ONLY without GATEWAY_REDIS_URL: no operation can be "
                 "registered, so every GraphQL request will be refused"

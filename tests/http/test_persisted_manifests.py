@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from gateway.app import load_persisted_documents
+from gateway.http.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError
 from gateway.http.persisted_documents import MAX_BYTES, ManifestError, id_problem
 from gateway.settings import Settings, SettingsError
 from tests.server import free_port
@@ -237,6 +238,28 @@ def test_a_malformed_manifest_is_refused(tmp_path: Path, manifest: object, probl
     with pytest.raises(ManifestError) as refused:
         load(str(path))
     assert f"{path}: {problem}" in str(refused.value)
+
+
+# --- the manifest without persisted-only mode -------------------------------------------
+
+
+async def test_without_persisted_only_a_manifest_adds_and_refuses_nothing(tmp_path: Path) -> None:
+    documents = load(write(tmp_path, "pql.json", apollo(("T", "T", TYPENAME))))
+    apq = PersistedQueries(MemoryQueryStore(), documents=documents)
+    assert (await apq.resolve({"documentId": "T"}))["query"] == TYPENAME
+    assert await apq.resolve({"query": READ}) == {"query": READ}
+    registering = {"query": READ, "extensions": {"persistedQuery": sha_extension(READ)}}
+    await apq.resolve(registering)
+    assert await apq.store.get(sha256(READ)) == READ  # APQ still registers
+    # A registered document is also found by a `documentId` that is its SHA-256.
+    assert (await apq.resolve({"documentId": "sha256:" + sha256(READ)}))["query"] == READ
+    with pytest.raises(PersistedQueryError) as refused:
+        await apq.resolve({"documentId": sha256("{ __typename }")})
+    assert (refused.value.status, refused.value.code) == (400, "PERSISTED_DOCUMENT_NOT_FOUND")
+
+
+def sha_extension(document: str) -> dict[str, Any]:
+    return {"version": 1, "sha256Hash": sha256(document)}
 
 
 # --- `serve` refuses to start -----------------------------------------------------------
