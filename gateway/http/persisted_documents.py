@@ -26,7 +26,8 @@ against the schema within the gateway's document limits (tokens, depth, aliases,
 fields, cost...), as any operation sent to it would; each id is well formed, and its
 document's hash when it is one; an id never names two different documents (within a
 file, a JSON object's repeated key included, or across files); at most MAX_DOCUMENTS
-distinct documents.
+distinct documents, and MAX_ENTRIES ids in all (a manifest of a million tiny entries
+stops there, its problems with it).
 
 What is kept: each distinct document's text once, found by its SHA-256 (an APQ hash, or
 a `documentId` that is one, finds any document whatever its id) and by any other id.
@@ -50,6 +51,8 @@ APOLLO_FORMAT = "apollo-persisted-query-manifest"
 # read, hold and validate (a few ms a document).
 MAX_BYTES = 5_000_000
 MAX_DOCUMENTS = 5_000
+# Ids in all, each manifest's counted (one document may have an id in each).
+MAX_ENTRIES = 2 * MAX_DOCUMENTS
 MAX_ID_CHARS = 256
 # Problems told at most, and per document: a manifest wrong everywhere is not a million lines.
 MAX_PROBLEMS = 100
@@ -252,11 +255,17 @@ class _Index:
         self._found: dict[str, list[str]] = {}  # each distinct document: its problems
         self._ids: dict[str, tuple[str, str]] = {}  # each id: its document, the file naming it
         self._sha256_ids: set[str] = set()  # ids that are their document's SHA-256
+        self._entries = 0
         self._full = False
 
     def add(self, entries: list[_Entry]) -> None:
         for entry in entries:
             if self._full:
+                return
+            self._entries += 1
+            if self._entries > MAX_ENTRIES:
+                self._problems.append(f"the manifests name more than {MAX_ENTRIES:,} ids")
+                self._full = True
                 return
             self._add(entry)
 

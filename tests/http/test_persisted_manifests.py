@@ -16,7 +16,7 @@ import pytest
 
 from gateway.app import load_persisted_documents
 from gateway.http.apq import MemoryQueryStore, PersistedQueries, PersistedQueryError
-from gateway.http.persisted_documents import MAX_BYTES, ManifestError, id_problem
+from gateway.http.persisted_documents import MAX_BYTES, MAX_ENTRIES, ManifestError, id_problem
 from gateway.settings import Settings, SettingsError
 from tests.server import free_port
 
@@ -200,6 +200,17 @@ def test_a_manifest_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
     assert str(refused.value).splitlines()[1:] == [
         f"  {huge}: the manifests may hold {MAX_BYTES:,} bytes in all, and this one goes past "
         "that (read no further)"
+    ]
+
+
+def test_a_manifest_of_many_tiny_entries_stops_at_the_id_cap(tmp_path: Path) -> None:
+    entries = {f"i{n}": "{ __typename }" for n in range(150_000)}
+    path = write(tmp_path, "tiny.json", entries)
+    assert Path(path).stat().st_size < MAX_BYTES  # within the byte cap: the id cap stops it
+    with pytest.raises(ManifestError) as refused:
+        load(path)
+    assert str(refused.value).splitlines()[1:] == [
+        f"  the manifests name more than {MAX_ENTRIES:,} ids"
     ]
 
 
