@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway.core.budget import CallBudget
 from gateway.core.domain import Vendor, VendorClient
 from gateway.core.service import Writers
-from gateway.http.apq import PersistedQueries, validates
+from gateway.http import persisted_documents
+from gateway.http.apq import PersistedQueries, document_problems, validates
 from gateway.http.graphiql import GraphiQLIde
 from gateway.http.graphiql.assets import SHIPPED
 from gateway.http.idempotency import IdempotencyMiddleware
@@ -30,7 +31,7 @@ from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
 from gateway.ops.readiness import Readiness
 from gateway.ops.tracing import start_tracing
-from gateway.schema import build_schema
+from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.context import Context
 from gateway.settings import Settings
 from gateway.vendors.base import ClientOptions
@@ -128,12 +129,15 @@ def create_app(
         introspection=settings.introspection,
         observer=observer,
     )
-    # Persisted documents are stored only when they pass the schema's own checks.
+    # Persisted documents are stored only when they pass the schema's own checks; the
+    # manifests' are checked the same way, here, before anything starts.
+    manifests = load_persisted_documents(settings, schema)
     persisted = PersistedQueries(
         stores.queries,
         persisted_only=settings.persisted_queries_only,
         max_bytes=settings.limits.apq_max_bytes,
         check=validates(schema),
+        documents=manifests,
     )
     view = GatewayGraphQL(
         schema,
@@ -151,7 +155,7 @@ def create_app(
         on_replay=observer.replayed,
         wait=settings.upstream_timeout,
         max_answer_bytes=settings.limits.idempotency_max_answer_bytes,
-        documents=stores.queries.get,
+        documents=persisted.document,
         max_tokens=settings.limits.max_tokens,
         caller_headers=credential_headers,
     )
@@ -202,7 +206,14 @@ def create_app(
             )
         if tracing.problem is not None:
             log.warning(tracing.problem)
-        if settings.persisted_queries_only and stores.redis is None:
+        if manifests is not None:
+            log.info(
+                "persisted documents: %d ids, %d documents, from %s",
+                manifests.ids,
+                len(manifests.by_sha256),
+                ", ".join(settings.persisted_documents),
+            )
+        if settings.persisted_queries_only and stores.redis is None and manifests is None:
             log.warning(
                 "GATEWAY_PERSISTED_QUERIES_ONLY without GATEWAY_REDIS_URL: no operation can be "
                 "registered, so every GraphQL request will be refused"
@@ -232,6 +243,24 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
     return app
+
+
+def load_persisted_documents(
+    settings: Settings, schema: GatewaySchema | None = None, registry: Registry | None = None
+) -> persisted_documents.PersistedDocuments | None:
+    """The documents of the manifests `settings.persisted_documents` names (None when it
+    names none), each checked as the view checks an operation against `schema` (by
+    default the one the settings give). ManifestError, a SettingsError, tells every
+    problem: the gateway does not start with any."""
+    if not settings.persisted_documents:
+        return None
+    if schema is None:
+        schema = build_schema(
+            settings.limits,
+            vendors=(registry or default_registry()).vendors,
+            introspection=settings.introspection,
+        )
+    return persisted_documents.load(settings.persisted_documents, document_problems(schema))
 
 
 def export_schema(registry: Registry | None = None) -> str:

@@ -136,7 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from gateway.app import create_app
 
-    app = create_app(settings, sandbox_origin=_origin(args.host, args.port))
+    try:
+        app = create_app(settings, sandbox_origin=_origin(args.host, args.port))
+    except SettingsError as exc:  # the persisted documents' manifests
+        parser.error(str(exc))
     if settings.sandbox_enabled and not public:
         app = SandboxForThisHost(app)
     return _run(parser, app, args.host, args.port, settings)
@@ -186,6 +189,12 @@ def _serve_workers(
             "persisted queries and rate-limit counters",
             workers,
         )
+    from gateway.app import load_persisted_documents
+
+    try:  # each worker loads them again; a problem is told here once, not by each worker
+        load_persisted_documents(settings)
+    except SettingsError as exc:
+        parser.error(str(exc))
     os.environ["GATEWAY_SANDBOX"] = "false"  # what --no-sandbox said, for the workers
     return _run(
         parser, "gateway.cli:worker_app", host, port, settings, factory=True, workers=workers

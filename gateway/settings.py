@@ -125,6 +125,10 @@ class Settings:
     # Requests per minute per API key (or client IP when keys are off); 0 turns it off.
     rate_limit_per_minute: int = 0
     persisted_queries_only: bool = False
+    # Manifests of persisted documents (Apollo's persisted query list, graphql-codegen's
+    # persisted-documents.json), loaded and checked against the schema at start
+    # (gateway/http/persisted_documents.py).
+    persisted_documents: tuple[str, ...] = ()
     log_format: str = "json"  # "json" (one object a line) or "text"
     # OpenTelemetry spans (needs the `otel` extra), set up by the OTEL_* variables.
     tracing: bool = False
@@ -204,6 +208,7 @@ class Settings:
             persisted_queries_only=bool(
                 read.flag("GATEWAY_PERSISTED_QUERIES_ONLY", cls.persisted_queries_only)
             ),
+            persisted_documents=read.items("GATEWAY_PERSISTED_DOCUMENTS"),
             log_format=read.choice("GATEWAY_LOG_FORMAT", ("json", "text"), cls.log_format),
             tracing=bool(read.flag("GATEWAY_TRACING", cls.tracing)),
             telemetry=Telemetry(

@@ -4,6 +4,7 @@ starts from freshly seeded emulators."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -73,11 +74,18 @@ def gateway_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def gw(gateway_url: str) -> Iterator[Gateway]:
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+@contextmanager
+def calling(url: str, timeout: float = 30) -> Iterator[Gateway]:
+    """A caller of the gateway at `url`, its sandbox freshly seeded."""
+    with httpx.Client(base_url=url, timeout=timeout) as client:
         gateway = Gateway(client)
         gateway.reset()
+        yield gateway
+
+
+@pytest.fixture
+def gw(gateway_url: str) -> Iterator[Gateway]:
+    with calling(gateway_url) as gateway:
         yield gateway
 
 

@@ -28,6 +28,16 @@ again (the deploy step; or a longer GATEWAY_APQ_TTL).
 When the store fails (gateway/store/health.py): a request that needs it (a hash alone;
 in persisted-only mode, any operation) raises StoreUnavailable, answered 503; a
 registration runs unstored.
+
+Persisted documents from manifests (`documents`, GATEWAY_PERSISTED_DOCUMENTS,
+gateway/http/persisted_documents.py) are found before the store: by a request's
+`documentId` (GraphQL-over-HTTP's persisted document request, as graphql-codegen's
+client sends it), by its APQ hash (as Apollo Client sends a persisted query list's ids,
+even one that is no hash), or, in persisted-only mode, by the hash of its `query`. They
+are never registered in the store nor expire. A `documentId` the gateway does not have
+is PERSISTED_DOCUMENT_NOT_FOUND, answered 400: no client sends the document after it.
+A `documentId` that is a SHA-256 (bare, or `sha256:<hex>`) also finds a document
+registered in the store.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graphql import ASTValidationRule, GraphQLError, parse, specified_rules
 from redis.asyncio import Redis
 
+from gateway.http.persisted_documents import PersistedDocuments, claimed_hash
 from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 if TYPE_CHECKING:
@@ -55,6 +66,8 @@ HASH_MISMATCH = "PROVIDED_SHA_DOESNT_MATCH"
 ONLY_PERSISTED = "PERSISTED_QUERY_ONLY"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
 TOO_LARGE = "PERSISTED_QUERY_TOO_LARGE"
+DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+BAD_REQUEST = "BAD_REQUEST"
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 MAX_BYTES = 100_000
@@ -66,10 +79,14 @@ DocumentCheck = Callable[[str], bool]
 
 
 class PersistedQueryError(Exception):
-    def __init__(self, message: str, code: str) -> None:
+    """A refusal, answered with `status`: 200 for APQ's own (as Apollo servers answer
+    them), 400 for a request that names no document the gateway has, or is malformed."""
+
+    def __init__(self, message: str, code: str, status: int = 200) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.status = status
 
 
 class QueryStore(Protocol):
@@ -234,7 +251,14 @@ def parses(max_tokens: int | None = None) -> DocumentCheck:
 
 
 def validates(schema: strawberry.Schema) -> DocumentCheck:
-    """Whether a document passes what the view checks before running it: the parse with
+    """Whether a document passes what the view checks before running it
+    (`document_problems`)."""
+    problems = document_problems(schema)
+    return lambda query: not problems(query)
+
+
+def document_problems(schema: strawberry.Schema) -> Callable[[str], list[str]]:
+    """What keeps a document from running, as messages (none: it may run): the parse with
     the schema's limits, then validation with graphql's rules and every rule the schema's
     extensions add (introspection off, ...). Through the schema's own document cache when
     it has one (`schema.documents`, gateway/schema/documents.py): the same parse, limits
@@ -253,14 +277,16 @@ def validates(schema: strawberry.Schema) -> DocumentCheck:
     graphql_schema = schema._schema
     documents = getattr(schema, "documents", None)
 
-    def check(query: str) -> bool:
+    def check(query: str) -> list[str]:
         try:
             if documents is not None:
-                return not documents.check(documents.parse(query), graphql_schema, ruleset)
-            document = parse(query, max_tokens=max_tokens)
-        except GraphQLError:
-            return False
-        return not validate_document(graphql_schema, document, ruleset)
+                errors = documents.check(documents.parse(query), graphql_schema, ruleset)
+            else:
+                document = parse(query, max_tokens=max_tokens)
+                errors = validate_document(graphql_schema, document, ruleset)
+        except GraphQLError as error:
+            return [error.message]
+        return [error.message for error in errors]
 
     return check
 
@@ -290,45 +316,132 @@ class PersistedQueries:
         persisted_only: bool = False,
         max_bytes: int = MAX_BYTES,
         check: DocumentCheck | None = None,
+        documents: PersistedDocuments | None = None,
     ) -> None:
         self.store = store
         self.persisted_only = persisted_only
         self.max_bytes = max_bytes
         self.check = check or parses()
+        self.documents = documents
 
     async def resolve(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The operation `data` with its `query` filled in from the store, or a
-        PersistedQueryError (StoreUnavailable when the store is needed and fails).
-        Requests without the extension pass through unchanged (unless only persisted
-        operations may run)."""
-        sha = requested_hash(data)
+        """The operation `data` with its `query` filled in from the manifests or the
+        store, or a PersistedQueryError (StoreUnavailable when the store is needed and
+        fails). Requests that name no document pass through unchanged (unless only
+        persisted operations may run)."""
+        if data.get("documentId") is not None:
+            return {**data, "query": await self._named(data)}
         query = data.get("query")
-        touch = self.persisted_only
+        name = self._other_id(data) if query is None else None
+        if name is not None:
+            return {**data, "query": self._listed(name)}
+        sha = requested_hash(data)
         if sha is None:
             if (
                 self.persisted_only
                 and isinstance(query, str)
-                and await self.store.get(sha256_hex(query), touch=touch) is None
+                and await self._find(sha256_hex(query)) is None
             ):
                 raise _only_persisted()
             return data
         if query is None:
-            stored = await self.store.get(sha, touch=touch)
-            if stored is None:
+            found = await self._find(sha)
+            if found is None:
                 if self.persisted_only:
                     raise _only_persisted()
                 raise PersistedQueryError("PersistedQueryNotFound", NOT_FOUND)
-            return {**data, "query": stored}
+            return {**data, "query": found}
         if not isinstance(query, str):
             return data  # the view refuses a `query` that is not a string
         if sha256_hex(query) != sha:
             raise PersistedQueryError("provided sha does not match query", HASH_MISMATCH)
+        if self.documents is not None and sha in self.documents.by_sha256:
+            return data  # a manifest's: nothing to register
         if self.persisted_only:
-            if await self.store.get(sha, touch=touch) is None:
+            if await self.store.get(sha, touch=True) is None:
                 raise _only_persisted()
         else:
             await self._register(sha, query)
         return data
+
+    async def document(self, data: dict[str, Any]) -> str | None:
+        """The document a request would run, found as `resolve` finds it, but never
+        registered nor refused: None when it names none the gateway has."""
+        query = data.get("query")
+        if isinstance(query, str):
+            return query
+        try:
+            if data.get("documentId") is not None:
+                return await self._named(data)
+            name = self._other_id(data)
+            if name is not None:
+                return self._listed(name)
+            sha = requested_hash(data)
+        except PersistedQueryError:
+            return None
+        return None if sha is None else await self._find(sha)
+
+    async def _find(self, sha256: str) -> str | None:
+        """The document with this SHA-256: a manifest's, else the store's (whose TTL a
+        use starts again in persisted-only mode)."""
+        if self.documents is not None:
+            found = self.documents.by_sha256.get(sha256)
+            if found is not None:
+                return found
+        return await self.store.get(sha256, touch=self.persisted_only)
+
+    async def _named(self, data: dict[str, Any]) -> str:
+        """The document of a request's `documentId`: a manifest's, or (a SHA-256) one
+        registered in the store."""
+        document_id = data["documentId"]
+        if not isinstance(document_id, str) or not document_id:
+            raise PersistedQueryError("`documentId` must be a non-empty string", BAD_REQUEST, 400)
+        extensions = data.get("extensions")
+        if data.get("query") is not None or (
+            isinstance(extensions, dict) and extensions.get("persistedQuery") is not None
+        ):
+            raise PersistedQueryError(
+                "Send an operation's `documentId`, or its `query` or "
+                "`extensions.persistedQuery`, not both",
+                BAD_REQUEST,
+                400,
+            )
+        found = self.documents.find(document_id) if self.documents is not None else None
+        claim = claimed_hash(document_id)
+        if found is None and claim is not None and claim[0] == "sha256":
+            found = await self.store.get(claim[1], touch=self.persisted_only)
+        if found is None:
+            raise PersistedQueryError(
+                "No persisted document has this `documentId`: it must be an id of the "
+                "gateway's manifests (GATEWAY_PERSISTED_DOCUMENTS) or the SHA-256 of a "
+                "registered document",
+                DOCUMENT_NOT_FOUND,
+                400,
+            )
+        return found
+
+    def _other_id(self, data: dict[str, Any]) -> str | None:
+        """The id in `extensions.persistedQuery.sha256Hash` when it is no hash and
+        manifests are loaded: Apollo Client sends a persisted query list's ids there, and
+        a list's `createOperationId` may make them anything."""
+        extensions = data.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if self.documents is None or not isinstance(persisted, dict):
+            return None
+        name = persisted.get("sha256Hash")
+        if persisted.get("version") != 1 or not isinstance(name, str) or claimed_hash(name):
+            return None
+        return name
+
+    def _listed(self, name: str) -> str:
+        """The manifests' document with this id (no hash), else the refusal an unknown
+        hash gets."""
+        found = self.documents.by_id.get(name) if self.documents is not None else None
+        if found is None:
+            if self.persisted_only:
+                raise _only_persisted()
+            raise PersistedQueryError("PersistedQueryNotFound", NOT_FOUND)
+        return found
 
     async def _register(self, sha: str, query: str) -> None:
         if len(query) > self.max_bytes or len(query.encode()) > self.max_bytes:

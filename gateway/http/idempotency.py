@@ -1,8 +1,8 @@
 """`Idempotency-Key` on GraphQL POSTs: a retried mutation gets the first answer again.
 
 - Only mutations are kept. A request with no mutation in it (a query, a document that does
-  not parse, a persisted-query hash the gateway does not know) just runs, as without the
-  header: there is nothing to protect, and nothing of it is stored.
+  not parse, a persisted-query hash or `documentId` the gateway does not know) just runs,
+  as without the header: there is nothing to protect, and nothing of it is stored.
 - The same key with the same operation and variables within the TTL (24 h) replays the
   first answer without calling a vendor (`Idempotent-Replayed: true`).
 - The same key with a different body is refused (422, IDEMPOTENCY_KEY_REUSED).
@@ -349,8 +349,8 @@ def _problem(
 
 class IdempotencyMiddleware:
     """Wraps the GraphQL endpoint; only POSTs that carry the header are affected.
-    `documents` finds a persisted query's document by its hash (to tell whether it is a
-    mutation); `max_tokens` bounds the parse that tells it."""
+    `documents` finds the document an operation names by its hash or `documentId` (to tell
+    whether it is a mutation); `max_tokens` bounds the parse that tells it."""
 
     def __init__(
         self,
@@ -361,7 +361,7 @@ class IdempotencyMiddleware:
         *,
         wait: float = WAIT_SECONDS,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
-        documents: Callable[[str], Awaitable[str | None]] | None = None,
+        documents: Callable[[dict[str, Any]], Awaitable[str | None]] | None = None,
         max_tokens: int | None = None,
         caller_headers: Sequence[str] = (),
     ) -> None:
@@ -494,9 +494,8 @@ class IdempotencyMiddleware:
             if not isinstance(operation, dict):
                 continue
             query = operation.get("query")
-            sha = _persisted_hash(operation)
-            if query is None and isinstance(sha, str) and self.documents is not None:
-                query = await self.documents(sha)
+            if query is None and self.documents is not None:
+                query = await self.documents(operation)
             name = operation.get("operationName")
             if isinstance(query, str) and _is_mutation(
                 query, name if isinstance(name, str) else None, self.max_tokens
@@ -578,7 +577,7 @@ def _fingerprint(body: bytes, accept: str) -> str:
     the media types asked for: a replay answers in the first request's media type, so a
     request that asks for another one is another request. The document counts by its
     SHA-256, so a persisted query's hash alone and the retry that adds the document are
-    the same request."""
+    the same request; a persisted document by its `documentId`."""
     try:
         parsed = json.loads(body)
     except ValueError:
@@ -590,11 +589,14 @@ def _fingerprint(body: bytes, accept: str) -> str:
             if isinstance(query, str)
             else _persisted_hash(parsed)
         )
+        named = parsed.get("documentId")
         parsed = {
             "document": document,
             "variables": parsed.get("variables"),
             "operationName": parsed.get("operationName"),
         }
+        if named is not None:
+            parsed["documentId"] = named
     canonical = json.dumps([parsed, accept], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -4,7 +4,7 @@ The caller is its API key (hashed) when keys are configured, else the client's I
 (as uvicorn reports it: behind a proxy, list the proxy's address in
 `GATEWAY_TRUSTED_PROXIES` so it is the real client's, from `X-Forwarded-For`; nobody
 else's `X-Forwarded-For` is believed). Only requests that run GraphQL count (a POST, or a GET with a
-`query` or `extensions`); the GraphiQL page and CORS preflights do not.
+`query`, `extensions` or `documentId`); the GraphiQL page and CORS preflights do not.
 
 The window slides: GCRA (the generic cell rate algorithm, a token bucket holding N). A
 caller may spend a whole minute's allowance at once; after that one request comes back

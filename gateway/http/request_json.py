@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 # Deep enough for any GraphQL request (an input nests a few levels per list or object),
@@ -41,8 +42,13 @@ def _constant(name: str) -> Any:
     raise MalformedJson(f"{name} is not a JSON number")
 
 
-def loads(data: bytes | str) -> Any:
-    """The JSON value of `data`, or MalformedJson saying why not."""
+def loads(
+    data: bytes | str,
+    *,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], dict[str, Any]] | None = None,
+) -> Any:
+    """The JSON value of `data`, or MalformedJson saying why not. `object_pairs_hook` builds
+    each object from its pairs, as json.loads's does (it sees a repeated key)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -52,7 +58,7 @@ def loads(data: bytes | str) -> Any:
     else:
         text, raw = data, data.encode("utf-8", "surrogatepass")
     try:
-        value = json.loads(text, parse_constant=_constant)
+        value = json.loads(text, parse_constant=_constant, object_pairs_hook=object_pairs_hook)
     except MalformedJson:
         raise
     except json.JSONDecodeError as exc:

@@ -102,11 +102,12 @@ def guard(
 
 def runs_graphql(scope: Scope) -> bool:
     """Whether the request can execute an operation: a POST, or a GET with a `query` (or
-    `extensions`: a persisted query's hash). The IDE page and other query-less GETs cannot
-    (the view answers them with the page or a 400), nor can other methods (405)."""
+    `extensions`: a persisted query's hash; or `documentId`: a persisted document's id).
+    The IDE page and other query-less GETs cannot (the view answers them with the page or
+    a 400), nor can other methods (405)."""
     if scope["method"] == "GET":
         params = QueryParams(scope["query_string"])
-        return "query" in params or "extensions" in params
+        return "query" in params or "extensions" in params or "documentId" in params
     return bool(scope["method"] == "POST")
 
 

@@ -165,8 +165,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return self._make_context(request)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        """Not for a GET that names a persisted query (`extensions` without `query`)."""
-        if request.query_params.get("extensions"):
+        """Not for a GET that names a persisted query (`extensions` or `documentId`
+        without `query`)."""
+        params = request.query_params
+        if params.get("extensions") or params.get("documentId"):
             return False
         return super().should_render_graphql_ide(request)
 
@@ -230,15 +232,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
 
     async def _persisted(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Automatic persisted queries (gateway/http/apq.py): the document filled in from its
-        hash. A refusal is a GraphQL error answered with 200, as Apollo servers answer it
-        (a batch with one such operation is refused as a whole)."""
+        """Persisted queries and documents (gateway/http/apq.py): the document filled in
+        from its hash or `documentId`. A refusal is a GraphQL error, answered with 200 for
+        APQ's own as Apollo servers answer them, 400 for an unknown `documentId` (a batch
+        with one such operation is refused as a whole)."""
         if self._persisted_queries is None:
             return data
         try:
             return await self._persisted_queries.resolve(data)
         except PersistedQueryError as exc:
-            raise _Refusal(200, exc.message, code=exc.code) from exc
+            raise _Refusal(exc.status, exc.message, code=exc.code) from exc
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes the same compact JSON faster than the standard library (README,
@@ -262,7 +265,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         """GET parameters: `variables` and `extensions` are JSON text, and an empty
         parameter is an omitted one (`operationName=` included, as the spec says)."""
         data: dict[str, Any] = {}
-        for name in ("query", "operationName", "variables", "extensions"):
+        for name in ("query", "documentId", "operationName", "variables", "extensions"):
             value = params.get(name)
             if not value:
                 continue
@@ -279,7 +282,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         query = data.get("query")
         if not isinstance(query, str):
             raise _bad_request(
-                "The request has no GraphQL document: send it as the string `query`"
+                "The request has no GraphQL document: send it as the string `query`, or a "
+                "persisted one's `documentId`"
                 if query is None
                 else "`query` must be a string"
             )
