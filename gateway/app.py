@@ -61,12 +61,13 @@ def create_app(
         routes.append(Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks)))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
-    # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
-    breakers = Breakers(settings.resilience)
-    retry_stats = RetryStats()
     # Metrics (a registry of this app's own), the operation log line and tracing hooks.
-    observer = Observer(make_tracing(settings.tracing, tracer_provider))
-    observer.watch(breakers, retry_stats)
+    observer = Observer(
+        make_tracing(settings.tracing, tracer_provider), upstream_timeout=settings.upstream_timeout
+    )
+    # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
+    breakers = Breakers(settings.resilience, watch=observer)
+    retry_stats = RetryStats(watch=observer)
 
     credential_headers = registry.credential_headers()
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
