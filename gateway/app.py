@@ -26,6 +26,7 @@ from gateway.http.stores import StoreUnavailableMiddleware, stores_for
 from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
 from gateway.ops.readiness import Readiness
+from gateway.ops.refusals import STATE_KEY as REFUSALS_STATE_KEY
 from gateway.ops.tracing import make_tracing
 from gateway.schema import build_schema
 from gateway.schema.context import Context
@@ -125,6 +126,7 @@ def create_app(
         make_context=make_context,
         persisted_queries=persisted,
         max_variables_bytes=settings.limits.max_variables_bytes,
+        refusals=observer,
     )
     # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
     # checks are remembered, and a replay carries the new request's ID. A duplicate waits
@@ -139,12 +141,15 @@ def create_app(
         documents=stores.queries.get,
         max_tokens=settings.limits.max_tokens,
         caller_headers=credential_headers,
+        refusals=observer,
     )
+    # Every refusal at the door is counted by its reason (gateway/ops/refusals.py).
     graphql = guard(
-        StoreUnavailableMiddleware(idempotency),
+        StoreUnavailableMiddleware(idempotency, observer),
         settings,
         stores.rate_limiter,
         credential_headers=credential_headers,
+        refusals=observer,
     )
     readiness = Readiness(settings, registry, stores.redis.ping if stores.redis else None)
 
@@ -171,7 +176,7 @@ def create_app(
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         log.info(
             "starting: %s",
             startup_summary(settings, registry),
@@ -199,7 +204,8 @@ def create_app(
         try:
             # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
             async with readiness.running():
-                yield
+                # The server counts its own refusals (gateway/http/serving.py) here too.
+                yield {REFUSALS_STATE_KEY: observer}
         finally:
             for client in http.values():
                 await client.aclose()

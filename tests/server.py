@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.http import serving
+from gateway.settings import Server, Settings
 from gateway.vendors.base import VendorConfig
 
 
@@ -26,10 +27,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 in a background thread; yields its base URL, stops on exit."""
+def serve(app: ASGIApp, port: int | None = None, server: Server | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 in a background thread; yields its base URL, stops on exit.
+    With `server`, as `invoice-gateway serve` does (gateway/http/serving.py: its limits,
+    its HTTP protocol)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning"}
+    config = (
+        uvicorn.Config(app, lifespan="on", **options)
+        if server is None
+        else serving.config(app, server=server, lifespan="on", **options)
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -53,10 +61,11 @@ def gateway_app(settings: Settings, **options: Any) -> tuple[Starlette, int]:
 
 
 @contextmanager
-def serve_gateway(settings: Settings, **options: Any) -> Iterator[str]:
-    """A gateway with these settings on a loopback port; yields its base URL."""
+def serve_gateway(settings: Settings, *, as_served: bool = False, **options: Any) -> Iterator[str]:
+    """A gateway with these settings on a loopback port; yields its base URL. `as_served`:
+    behind the server `invoice-gateway serve` runs (`settings.server`)."""
     app, port = gateway_app(settings, **options)
-    with serve(app, port=port) as url:
+    with serve(app, port=port, server=settings.server if as_served else None) as url:
         yield url
 
 

@@ -24,7 +24,9 @@ container's command), so each gets the same protection:
 
 Refusals carry the gateway's error shape: `{"errors": [{"message", "extensions":
 {"code"}}]}` with codes `SERVICE_UNAVAILABLE`, `REQUEST_TIMEOUT` and
-`REQUEST_HEADER_FIELDS_TOO_LARGE`.
+`REQUEST_HEADER_FIELDS_TOO_LARGE`, and are counted (`overloaded`, `header_timeout`,
+`header_too_large`) by the counter the app's lifespan hands the server
+(gateway/ops/refusals.py). A connection closed because it sent nothing is not a refusal.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
+from gateway.ops.refusals import Refusal, counter_in
 from gateway.settings import Server, SettingsError
 
 log = logging.getLogger("gateway")
@@ -165,7 +168,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         if self.max_concurrency is not None and len(self.connections) > self.max_concurrency:
             _refusals.warning(f"connection refused: over {self.max_concurrency} connections")
-            self._refuse(_overloaded(self.max_concurrency))
+            self._refuse(_overloaded(self.max_concurrency), Refusal.OVERLOADED)
             return
         self._start_head_timer()  # sending nothing at all counts against the deadline too
 
@@ -181,14 +184,15 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             if self._head_bytes > MAX_HEAD_BYTES:
                 _refusals.warning("request refused: its head is over 64 KiB")
                 message = f"The request line and headers are larger than {MAX_HEAD_BYTES} bytes"
-                self._refuse(_Refusal(431, message))
+                self._refuse(_Refusal(431, message), Refusal.HEADER_TOO_LARGE)
 
     def _responding(self) -> bool:
         return self.cycle is not None and not self.cycle.response_complete
 
-    def _refuse(self, refusal: _Refusal) -> None:
+    def _refuse(self, refusal: _Refusal, reason: Refusal) -> None:
         """Answer and close; with a response under way (a pipelined request's head is the
         one refused), just close: the answer cannot be put in the middle of another."""
+        counter_in(self.app_state).refused(reason)
         self._stop_head_timer()
         if not self._responding():
             self.transport.write(refusal.raw())
@@ -210,6 +214,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         limit = self.max_concurrency or 0
         _refusals.warning(f"request refused: over {limit} connections or running requests")
+        counter_in(self.app_state).refused(Refusal.OVERLOADED)
         # The request cycle answers (reading the body, closing after), as uvicorn's own 503.
         app, self.app = self.app, _overloaded(limit)
         try:
@@ -246,7 +251,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         _refusals.warning(f"request refused: its head took over {self.header_timeout:g} s")
         message = f"The request line and headers took longer than {self.header_timeout:g} s"
-        self._refuse(_Refusal(408, message))
+        self._refuse(_Refusal(408, message), Refusal.HEADER_TIMEOUT)
 
     # --- between requests -------------------------------------------------------------
 
