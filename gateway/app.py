@@ -25,6 +25,7 @@ from gateway.http.security import guard
 from gateway.http.stores import StoreUnavailableMiddleware, stores_for
 from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
+from gateway.ops.multiprocess import SharedMetrics
 from gateway.ops.readiness import Readiness
 from gateway.ops.refusals import STATE_KEY as REFUSALS_STATE_KEY
 from gateway.ops.tracing import make_tracing
@@ -48,11 +49,14 @@ def create_app(
     sandbox_origin: str = DEFAULT_ORIGIN,
     tracer_provider: Any = None,
     registry: Registry | None = None,
+    shared_metrics: SharedMetrics | None = None,
 ) -> Starlette:
     """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
     sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
     HTTP at `sandbox_origin`, exactly as it would call a vendor. With `settings.tracing`,
-    spans go to `tracer_provider` (default: OpenTelemetry's global one)."""
+    spans go to `tracer_provider` (default: OpenTelemetry's global one). With
+    `shared_metrics`, the app is one of several worker processes and /metrics adds up the
+    values of all of them (gateway/ops/multiprocess.py)."""
     registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
@@ -62,9 +66,12 @@ def create_app(
         routes.append(Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks)))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
-    # Metrics (a registry of this app's own), the operation log line and tracing hooks.
+    # Metrics (a registry of this app's own, or the workers'), the operation log line and
+    # tracing hooks.
     observer = Observer(
-        make_tracing(settings.tracing, tracer_provider), upstream_timeout=settings.upstream_timeout
+        make_tracing(settings.tracing, tracer_provider),
+        upstream_timeout=settings.upstream_timeout,
+        shared=shared_metrics,
     )
     # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
     breakers = Breakers(settings.resilience, watch=observer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -82,3 +83,22 @@ def dead_vendors(**changes: Any) -> Settings:
             **changes,
         }
     )
+
+
+def on_the_sandbox(sandbox: str, **extra: str) -> dict[str, str]:
+    """The environment of a gateway process (`python -m gateway serve`) whose vendors are
+    the emulators served at `sandbox`, with their demo credentials: this process's own
+    environment without any gateway, vendor or Prometheus setting, then `extra`."""
+    from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
+
+    ours = ("GATEWAY_", "KANTATA_", "KITCHEN_", "PROMETHEUS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return env | {
+        "GATEWAY_SANDBOX": "false",
+        "KANTATA_BASE_URL": f"{sandbox}/sandbox/kantata/api/v1",
+        "KANTATA_TOKEN": DEMO.kantata_token,
+        "KITCHEN_BASE_URL": sandbox + "/sandbox/kitchen/{workspace}/api",
+        "KITCHEN_TOKEN": DEMO.kitchen_token,
+        "KITCHEN_WORKSPACE": DEMO.kitchen_workspace,
+        **extra,
+    }

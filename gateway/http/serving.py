@@ -21,6 +21,9 @@ container's command), so each gets the same protection:
 - The soft limit of open files is raised to the hard limit when it is below what
   `limit_concurrency` needs; if even that is too low, the limit is lowered to fit
   (`fit_open_files`), both said in the log.
+- With several workers, their metrics are kept in a private directory for the run, so
+  that /metrics adds up all of them (gateway/ops/multiprocess.py); a worker that exits is
+  marked dead there, and the directory is removed at exit.
 
 Refusals carry the gateway's error shape: `{"errors": [{"message", "extensions":
 {"code"}}]}` with codes `SERVICE_UNAVAILABLE`, `REQUEST_TIMEOUT` and
@@ -36,8 +39,11 @@ import http
 import ipaddress
 import json
 import logging
+import os
 import select
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,6 +53,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
+from gateway.ops.multiprocess import shared_metrics
 from gateway.ops.refusals import Refusal, counter_in
 from gateway.settings import Server, SettingsError
 
@@ -315,11 +322,46 @@ def run(app: Any, *, host: str, port: int, server: Server, workers: int = 1, **o
     server = replace(server, limit_concurrency=limit)
     settings = config(app, host=host, port=port, server=server, workers=workers, **options)
     if workers > 1:
-        Multiprocess(settings, sockets=[settings.bind_socket()]).run()
+        # Named in the environment before the first worker starts: each inherits it.
+        with shared_metrics(os.environ) as shared:
+            log.info(
+                "the metrics of the %d workers are kept in %s, removed at exit",
+                workers,
+                shared.directory,
+            )
+            _Workers(settings, [settings.bind_socket()], gone=shared.process_gone).run()
         return 0
     served = uvicorn.Server(settings)
     served.run()
     return 0 if served.started else _STARTUP_FAILURE
+
+
+class _Workers(Multiprocess):
+    """uvicorn's supervisor of the worker processes, telling `gone` the pid of each one
+    it retires or replaces (dead, hung, SIGHUP, SIGTTOU)."""
+
+    def __init__(
+        self, config: uvicorn.Config, sockets: list[socket.socket], gone: Callable[[int], None]
+    ) -> None:
+        super().__init__(config, sockets)
+        self._gone = gone
+
+    def keep_subprocess_alive(self) -> None:
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._reap(before)
+
+    def handle_signals(self) -> None:
+        before = self._pids()
+        super().handle_signals()
+        self._reap(before)
+
+    def _pids(self) -> set[int]:
+        return {process.pid for process in self.processes if process.pid is not None}
+
+    def _reap(self, before: set[int]) -> None:
+        for pid in before - self._pids():
+            self._gone(pid)
 
 
 def fit_open_files(limit_concurrency: int) -> int:

@@ -1,5 +1,6 @@
 """The app's observer: Prometheus metrics (a registry of its own per app, served at
-/metrics), the one log line per GraphQL operation, and the tracing hooks.
+/metrics; under `serve --workers N` the sum of every worker's, gateway/ops/multiprocess.py),
+the one log line per GraphQL operation, and the tracing hooks.
 
 One `Observer` is made by `create_app` and handed to what it watches: the schema extension
 (`gateway/schema/observe.py`) opens an `operation()` per operation, `Upstream` reports each
@@ -33,6 +34,7 @@ from prometheus_client import (
 )
 
 from gateway.core.request_id import current_request_id
+from gateway.ops.multiprocess import SharedMetrics
 from gateway.ops.refusals import Refusal
 from gateway.ops.tracing import NO_TRACING, Tracing
 
@@ -106,8 +108,18 @@ class Observer:
     """The app's metrics, operation log lines and tracing hooks. Every label's values are
     bounded by the code, the schema or the configuration, never chosen by a caller."""
 
-    def __init__(self, tracing: Tracing = NO_TRACING, *, upstream_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        tracing: Tracing = NO_TRACING,
+        *,
+        upstream_timeout: float = 30.0,
+        shared: SharedMetrics | None = None,
+    ) -> None:
+        """`shared`: this is one of several worker processes, whose values are added up at
+        every scrape (at most one observer per process then)."""
         self.tracing = tracing
+        if shared is not None:
+            shared.check()
         # Counters and histograms export no `_created` series (a second series per child
         # that only says when the process first saw it). A switch of the library's own,
         # for the whole process (it is not annotated).
@@ -180,9 +192,10 @@ class Observer:
         )
         for reason in Refusal:  # every reason exported from the start, at 0
             self.refusals.labels(reason.value)
+        self._scraped = shared.registry() if shared is not None else self.registry
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._scraped)
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[OperationRecord]:

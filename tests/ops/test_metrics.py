@@ -9,6 +9,7 @@ from graphql import parse
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.ops.metrics import Observer, upstream_buckets
+from gateway.ops.multiprocess import ENV, SharedMetrics, shared_metrics
 from gateway.ops.refusals import Refusal
 from gateway.schema import build_schema
 from gateway.schema.observe import root_field
@@ -165,3 +166,21 @@ def test_no_created_series() -> None:
     text = observer.render().decode()
     assert "gateway_refusals_total" in text and "gateway_dataloader_batch_size_sum" in text
     assert not [line for line in text.splitlines() if "_created" in line]
+
+
+def test_the_workers_directory_is_named_for_them_then_removed() -> None:
+    environ = {ENV: "what-was-there"}
+    with shared_metrics(environ) as shared:
+        assert shared.directory.is_dir()
+        assert environ == {ENV: str(shared.directory)}
+        assert SharedMetrics.of_worker(environ) == shared
+    assert environ == {ENV: "what-was-there"}
+    assert not shared.directory.exists()
+    assert SharedMetrics.of_worker({}) is None
+
+
+def test_a_worker_whose_metrics_would_not_be_shared_does_not_start() -> None:
+    # This process imported prometheus_client before any directory was named: its values
+    # stay in the process, so an app here must not pretend to show every worker's.
+    with shared_metrics({}) as shared, pytest.raises(RuntimeError, match=ENV):
+        Observer(shared=shared)
