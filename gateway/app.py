@@ -29,7 +29,9 @@ from gateway.http.security import guard
 from gateway.http.stores import StoreUnavailableMiddleware, stores_for
 from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
+from gateway.ops.multiprocess import SharedMetrics
 from gateway.ops.readiness import Readiness
+from gateway.ops.refusals import STATE_KEY as REFUSALS_STATE_KEY
 from gateway.ops.tracing import start_tracing
 from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.context import Context
@@ -52,6 +54,7 @@ def create_app(
     tracer_provider: Any = None,
     registry: Registry | None = None,
     graphiql_assets: Path = SHIPPED,
+    shared_metrics: SharedMetrics | None = None,
 ) -> Starlette:
     """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
     sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
@@ -60,7 +63,8 @@ def create_app(
     installed (`opentelemetry-instrument`), else to one this app builds from the OTEL_*
     variables and shuts down when it stops (gateway/ops/tracing.py). GraphiQL's files
     come from `graphiql_assets` (default: the copy inside this package; tests name a broken
-    one)."""
+    one). With `shared_metrics`, the app is one of several worker processes and /metrics
+    adds up the values of all of them (gateway/ops/multiprocess.py)."""
     registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
@@ -70,9 +74,6 @@ def create_app(
         routes.append(Mount("/sandbox", app=create_sandbox_app(settings.sandbox_quirks)))
 
     http: dict[Vendor, httpx.AsyncClient] = {}
-    # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
-    breakers = Breakers(settings.resilience)
-    retry_stats = RetryStats()
     credential_headers = registry.credential_headers()
     # Set up here, when the app is made (each worker of `serve --workers N` makes its own),
     # never at import; the lifespan says how at start and shuts it down at the end.
@@ -82,9 +83,12 @@ def create_app(
         provider=tracer_provider,
         credential_headers=credential_headers,
     )
-    # Metrics (a registry of this app's own), the operation log line and tracing hooks.
-    observer = Observer(tracing)
-    observer.watch(breakers, retry_stats)
+    # Metrics (a registry of this app's own, or the workers'), the operation log line and
+    # tracing hooks.
+    observer = Observer(tracing, upstream_timeout=settings.upstream_timeout, shared=shared_metrics)
+    # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
+    breakers = Breakers(settings.resilience, watch=observer)
+    retry_stats = RetryStats(watch=observer)
 
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
     # Redis when configured, through one client the lifespan opens and closes.
@@ -144,6 +148,7 @@ def create_app(
         make_context=make_context,
         persisted_queries=persisted,
         max_variables_bytes=settings.limits.max_variables_bytes,
+        refusals=observer,
     )
     # Idempotency sits inside the guard: only requests that passed the key, CSRF and size
     # checks are remembered, and a replay carries the new request's ID. A duplicate waits
@@ -158,12 +163,15 @@ def create_app(
         documents=persisted.document,
         max_tokens=settings.limits.max_tokens,
         caller_headers=credential_headers,
+        refusals=observer,
     )
+    # Every refusal at the door is counted by its reason (gateway/ops/refusals.py).
     graphql = guard(
-        StoreUnavailableMiddleware(idempotency),
+        StoreUnavailableMiddleware(idempotency, observer),
         settings,
         stores.rate_limiter,
         credential_headers=credential_headers,
+        refusals=observer,
     )
     readiness = Readiness(settings, registry, stores.redis.ping if stores.redis else None)
 
@@ -190,7 +198,7 @@ def create_app(
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         log.info(
             "starting: %s",
             startup_summary(settings, registry, tracing=tracing.state),
@@ -229,7 +237,8 @@ def create_app(
         try:
             # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
             async with readiness.running():
-                yield
+                # The server counts its own refusals (gateway/http/serving.py) here too.
+                yield {REFUSALS_STATE_KEY: observer}
         finally:
             for client in http.values():
                 await client.aclose()

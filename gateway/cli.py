@@ -202,13 +202,16 @@ def _serve_workers(
 
 
 def worker_app() -> object:
-    """The app of one worker process (`serve --workers N`), from the environment."""
+    """The app of one worker process (`serve --workers N`), from the environment: the
+    settings, and where the workers keep their metrics (set by the parent,
+    gateway/ops/multiprocess.py)."""
     from gateway.app import create_app
     from gateway.ops.logs import configure_logging
+    from gateway.ops.multiprocess import SharedMetrics
 
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format)
-    return create_app(settings)
+    return create_app(settings, shared_metrics=SharedMetrics.of_worker(os.environ))
 
 
 def _graphiql_assets() -> int:

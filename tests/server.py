@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -14,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.http import serving
+from gateway.settings import Server, Settings
 from gateway.vendors.base import VendorConfig
 
 
@@ -26,10 +28,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 in a background thread; yields its base URL, stops on exit."""
+def serve(app: ASGIApp, port: int | None = None, server: Server | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 in a background thread; yields its base URL, stops on exit.
+    With `server`, as `invoice-gateway serve` does (gateway/http/serving.py: its limits,
+    its HTTP protocol)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning"}
+    config = (
+        uvicorn.Config(app, lifespan="on", **options)
+        if server is None
+        else serving.config(app, server=server, lifespan="on", **options)
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -53,10 +62,11 @@ def gateway_app(settings: Settings, **options: Any) -> tuple[Starlette, int]:
 
 
 @contextmanager
-def serve_gateway(settings: Settings, **options: Any) -> Iterator[str]:
-    """A gateway with these settings on a loopback port; yields its base URL."""
+def serve_gateway(settings: Settings, *, as_served: bool = False, **options: Any) -> Iterator[str]:
+    """A gateway with these settings on a loopback port; yields its base URL. `as_served`:
+    behind the server `invoice-gateway serve` runs (`settings.server`)."""
     app, port = gateway_app(settings, **options)
-    with serve(app, port=port) as url:
+    with serve(app, port=port, server=settings.server if as_served else None) as url:
         yield url
 
 
@@ -73,3 +83,22 @@ def dead_vendors(**changes: Any) -> Settings:
             **changes,
         }
     )
+
+
+def on_the_sandbox(sandbox: str, **extra: str) -> dict[str, str]:
+    """The environment of a gateway process (`python -m gateway serve`) whose vendors are
+    the emulators served at `sandbox`, with their demo credentials: this process's own
+    environment without any gateway, vendor or Prometheus setting, then `extra`."""
+    from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
+
+    ours = ("GATEWAY_", "KANTATA_", "KITCHEN_", "PROMETHEUS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return env | {
+        "GATEWAY_SANDBOX": "false",
+        "KANTATA_BASE_URL": f"{sandbox}/sandbox/kantata/api/v1",
+        "KANTATA_TOKEN": DEMO.kantata_token,
+        "KITCHEN_BASE_URL": sandbox + "/sandbox/kitchen/{workspace}/api",
+        "KITCHEN_TOKEN": DEMO.kitchen_token,
+        "KITCHEN_WORKSPACE": DEMO.kitchen_workspace,
+        **extra,
+    }

@@ -62,7 +62,7 @@ class Image:
 
 def _image() -> Image:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    final = text[text.rindex("\nFROM ") :]
+    final = text[text.rindex("FROM ") :]  # the last stage
     env: dict[str, str] = {}
     for line in re.findall(r"^ENV (.+)$", final, re.M):
         env.update(pair.split("=", 1) for pair in line.split())

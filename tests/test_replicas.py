@@ -22,7 +22,7 @@ from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
 from gateway.sandbox import create_sandbox_app
 from tests.gateway.queries import KANTATA_DRAFT
 from tests.hostile.harness import wait_until_ready
-from tests.server import free_port, serve
+from tests.server import free_port, on_the_sandbox, serve
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
 pytestmark = pytest.mark.e2e
@@ -43,20 +43,13 @@ def sandbox() -> Iterator[str]:
 @contextmanager
 def replica(sandbox: str, redis_url: str, **extra: str) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "KANTATA_"))}
-    env = {k: v for k, v in env.items() if not k.startswith("KITCHEN_")}
-    env |= {
-        "GATEWAY_SANDBOX": "false",
-        "KANTATA_BASE_URL": f"{sandbox}/sandbox/kantata/api/v1",
-        "KANTATA_TOKEN": DEMO.kantata_token,
-        "KITCHEN_BASE_URL": sandbox + "/sandbox/kitchen/{workspace}/api",
-        "KITCHEN_TOKEN": DEMO.kitchen_token,
-        "KITCHEN_WORKSPACE": DEMO.kitchen_workspace,
-        "GATEWAY_REDIS_URL": redis_url,
-        "GATEWAY_API_KEYS": ",".join(KEYS),
-        "GATEWAY_RATE_LIMIT": str(LIMIT),
+    env = on_the_sandbox(
+        sandbox,
+        GATEWAY_REDIS_URL=redis_url,
+        GATEWAY_API_KEYS=",".join(KEYS),
+        GATEWAY_RATE_LIMIT=str(LIMIT),
         **extra,
-    }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
         env=env,

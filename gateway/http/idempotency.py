@@ -46,6 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import Disconnected, read_body, replaying
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 HEADER = "idempotency-key"
@@ -364,8 +365,10 @@ class IdempotencyMiddleware:
         documents: Callable[[dict[str, Any]], Awaitable[str | None]] | None = None,
         max_tokens: int | None = None,
         caller_headers: Sequence[str] = (),
+        refusals: RefusalCounter = UNCOUNTED,
     ) -> None:
         self.app = app
+        self.refusals = refusals
         self.caller_headers = (*_CALLER_HEADERS, *(h.lower() for h in caller_headers))
         self.store = store
         self.path = path
@@ -385,6 +388,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            self.refusals.refused(Refusal.IDEMPOTENCY_KEY_INVALID)
             response = _problem(
                 400,
                 "INVALID_INPUT",
@@ -405,6 +409,7 @@ class IdempotencyMiddleware:
         if claim is None:
             return  # the caller went away while waiting
         if isinstance(claim, Mismatch):
+            self.refusals.refused(Refusal.IDEMPOTENCY_KEY_REUSED)
             response = _problem(
                 422,
                 "IDEMPOTENCY_KEY_REUSED",
@@ -413,6 +418,7 @@ class IdempotencyMiddleware:
             await response(scope, receive, send)
             return
         if isinstance(claim, InFlight):
+            self.refusals.refused(Refusal.IDEMPOTENCY_KEY_IN_FLIGHT)
             response = _problem(
                 409,
                 "IDEMPOTENCY_KEY_IN_FLIGHT",

@@ -9,12 +9,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.asgi_body import BodyTooLarge, Disconnected, read_body, replaying
 from gateway.http.errors import error_response
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, refusals: RefusalCounter = UNCOUNTED
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,6 +39,7 @@ class BodyLimitMiddleware:
         await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.refusals.refused(Refusal.BODY_TOO_LARGE)
         message = f"The request body is larger than {self.max_body_bytes} bytes"
         # Connection: close, so the server does not try to read the rest of the body.
         response = error_response(

@@ -30,6 +30,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http.errors import error_response
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 PERIOD = 60.0
@@ -130,11 +131,13 @@ class RateLimitMiddleware:
         *,
         by_api_key: bool,
         runs_graphql: Callable[[Scope], bool],
+        refusals: RefusalCounter = UNCOUNTED,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.by_api_key = by_api_key
         self.runs_graphql = runs_graphql
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.runs_graphql(scope):
@@ -145,6 +148,7 @@ class RateLimitMiddleware:
         except StoreUnavailable:
             wait = 0.0
         if wait > 0:
+            self.refusals.refused(Refusal.RATE_LIMITED)
             response = error_response(
                 429,
                 "Too many requests: slow down and retry after the number of seconds in "

@@ -34,6 +34,7 @@ from gateway.http.errors import error_response
 from gateway.http.limits import BodyLimitMiddleware
 from gateway.http.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.http.request_id import RequestIdMiddleware
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.settings import Settings
 
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -76,18 +77,24 @@ def guard(
     settings: Settings,
     rate_limiter: RateLimiter | None = None,
     credential_headers: Sequence[str] = (),
+    refusals: RefusalCounter = UNCOUNTED,
 ) -> ASGIApp:
     """`app` behind every rule, outermost first: request ID, CORS, API key, rate limit
     (when `settings.rate_limit_per_minute` and a limiter are given), CSRF, body size.
-    `credential_headers` are the vendors' (X-Kantata-Token...): a caller may send them."""
-    app = BodyLimitMiddleware(app, settings.limits.max_body_bytes)
-    app = CsrfMiddleware(app, tuple(h.lower() for h in credential_headers))
+    `credential_headers` are the vendors' (X-Kantata-Token...): a caller may send them.
+    Each refusal is told to `refusals`."""
+    app = BodyLimitMiddleware(app, settings.limits.max_body_bytes, refusals)
+    app = CsrfMiddleware(app, tuple(h.lower() for h in credential_headers), refusals)
     if settings.rate_limit_per_minute and rate_limiter is not None:
         app = RateLimitMiddleware(
-            app, rate_limiter, by_api_key=bool(settings.api_keys), runs_graphql=runs_graphql
+            app,
+            rate_limiter,
+            by_api_key=bool(settings.api_keys),
+            runs_graphql=runs_graphql,
+            refusals=refusals,
         )
     if settings.api_keys:
-        app = ApiKeyMiddleware(app, settings.api_keys)
+        app = ApiKeyMiddleware(app, settings.api_keys, refusals)
     if settings.cors_origins:
         app = CORSMiddleware(
             app,
@@ -119,9 +126,15 @@ def is_preflighted(headers: Headers, also: Sequence[str] = ()) -> bool:
 
 
 class CsrfMiddleware:
-    def __init__(self, app: ASGIApp, preflight_headers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        preflight_headers: tuple[str, ...] = (),
+        refusals: RefusalCounter = UNCOUNTED,
+    ) -> None:
         self.app = app
         self.preflight_headers = preflight_headers
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -129,6 +142,7 @@ class CsrfMiddleware:
             and runs_graphql(scope)
             and not is_preflighted(Headers(scope=scope), self.preflight_headers)
         ):
+            self.refusals.refused(Refusal.CSRF)
             response = error_response(400, CSRF_MESSAGE, "CSRF_BLOCKED")
             await response(scope, receive, send)
             return
@@ -140,9 +154,12 @@ class ApiKeyMiddleware:
     time against every key. The key is the gateway's own: it never reaches a vendor (vendor
     calls are built from vendor credentials only)."""
 
-    def __init__(self, app: ASGIApp, keys: tuple[str, ...]) -> None:
+    def __init__(
+        self, app: ASGIApp, keys: tuple[str, ...], refusals: RefusalCounter = UNCOUNTED
+    ) -> None:
         self.app = app
         self._keys = tuple(key.encode() for key in keys)
+        self.refusals = refusals
 
     def _authorized(self, headers: Headers) -> bool:
         scheme, _, presented = headers.get("authorization", "").partition(" ")
@@ -158,6 +175,7 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         if not self._authorized(Headers(scope=scope)):
+            self.refusals.refused(Refusal.UNAUTHENTICATED)
             response = error_response(
                 401,
                 "A valid API key is required: send Authorization: Bearer <key>",

@@ -21,10 +21,15 @@ container's command), so each gets the same protection:
 - The soft limit of open files is raised to the hard limit when it is below what
   `limit_concurrency` needs; if even that is too low, the limit is lowered to fit
   (`fit_open_files`), both said in the log.
+- With several workers, their metrics are kept in a private directory for the run, so
+  that /metrics adds up all of them (gateway/ops/multiprocess.py); a worker that exits is
+  marked dead there, and the directory is removed at exit.
 
 Refusals carry the gateway's error shape: `{"errors": [{"message", "extensions":
 {"code"}}]}` with codes `SERVICE_UNAVAILABLE`, `REQUEST_TIMEOUT` and
-`REQUEST_HEADER_FIELDS_TOO_LARGE`.
+`REQUEST_HEADER_FIELDS_TOO_LARGE`, and are counted (`overloaded`, `header_timeout`,
+`header_too_large`) by the counter the app's lifespan hands the server
+(gateway/ops/refusals.py). A connection closed because it sent nothing is not a refusal.
 """
 
 from __future__ import annotations
@@ -34,8 +39,11 @@ import http
 import ipaddress
 import json
 import logging
+import os
 import select
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +53,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
+from gateway.ops.multiprocess import shared_metrics
+from gateway.ops.refusals import Refusal, counter_in
 from gateway.settings import Server, SettingsError
 
 log = logging.getLogger("gateway")
@@ -165,7 +175,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         if self.max_concurrency is not None and len(self.connections) > self.max_concurrency:
             _refusals.warning(f"connection refused: over {self.max_concurrency} connections")
-            self._refuse(_overloaded(self.max_concurrency))
+            self._refuse(_overloaded(self.max_concurrency), Refusal.OVERLOADED)
             return
         self._start_head_timer()  # sending nothing at all counts against the deadline too
 
@@ -181,14 +191,15 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             if self._head_bytes > MAX_HEAD_BYTES:
                 _refusals.warning("request refused: its head is over 64 KiB")
                 message = f"The request line and headers are larger than {MAX_HEAD_BYTES} bytes"
-                self._refuse(_Refusal(431, message))
+                self._refuse(_Refusal(431, message), Refusal.HEADER_TOO_LARGE)
 
     def _responding(self) -> bool:
         return self.cycle is not None and not self.cycle.response_complete
 
-    def _refuse(self, refusal: _Refusal) -> None:
+    def _refuse(self, refusal: _Refusal, reason: Refusal) -> None:
         """Answer and close; with a response under way (a pipelined request's head is the
         one refused), just close: the answer cannot be put in the middle of another."""
+        counter_in(self.app_state).refused(reason)
         self._stop_head_timer()
         if not self._responding():
             self.transport.write(refusal.raw())
@@ -210,6 +221,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         limit = self.max_concurrency or 0
         _refusals.warning(f"request refused: over {limit} connections or running requests")
+        counter_in(self.app_state).refused(Refusal.OVERLOADED)
         # The request cycle answers (reading the body, closing after), as uvicorn's own 503.
         app, self.app = self.app, _overloaded(limit)
         try:
@@ -246,7 +258,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         _refusals.warning(f"request refused: its head took over {self.header_timeout:g} s")
         message = f"The request line and headers took longer than {self.header_timeout:g} s"
-        self._refuse(_Refusal(408, message))
+        self._refuse(_Refusal(408, message), Refusal.HEADER_TIMEOUT)
 
     # --- between requests -------------------------------------------------------------
 
@@ -310,11 +322,46 @@ def run(app: Any, *, host: str, port: int, server: Server, workers: int = 1, **o
     server = replace(server, limit_concurrency=limit)
     settings = config(app, host=host, port=port, server=server, workers=workers, **options)
     if workers > 1:
-        Multiprocess(settings, sockets=[settings.bind_socket()]).run()
+        # Named in the environment before the first worker starts: each inherits it.
+        with shared_metrics(os.environ) as shared:
+            log.info(
+                "the metrics of the %d workers are kept in %s, removed at exit",
+                workers,
+                shared.directory,
+            )
+            _Workers(settings, [settings.bind_socket()], gone=shared.process_gone).run()
         return 0
     served = uvicorn.Server(settings)
     served.run()
     return 0 if served.started else _STARTUP_FAILURE
+
+
+class _Workers(Multiprocess):
+    """uvicorn's supervisor of the worker processes, telling `gone` the pid of each one
+    it retires or replaces (dead, hung, SIGHUP, SIGTTOU)."""
+
+    def __init__(
+        self, config: uvicorn.Config, sockets: list[socket.socket], gone: Callable[[int], None]
+    ) -> None:
+        super().__init__(config, sockets)
+        self._gone = gone
+
+    def keep_subprocess_alive(self) -> None:
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._reap(before)
+
+    def handle_signals(self) -> None:
+        before = self._pids()
+        super().handle_signals()
+        self._reap(before)
+
+    def _pids(self) -> set[int]:
+        return {process.pid for process in self.processes if process.pid is not None}
+
+    def _reap(self, before: set[int]) -> None:
+        for pid in before - self._pids():
+            self._gone(pid)
 
 
 def fit_open_files(limit_concurrency: int) -> int:

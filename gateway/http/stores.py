@@ -21,6 +21,7 @@ from gateway.http.apq import MemoryQueryStore, QueryStore, RedisQueryStore
 from gateway.http.errors import error_response
 from gateway.http.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.http.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.settings import Settings
 from gateway.store.health import CODE, StoreHealth, StoreUnavailable, redis_health
 from gateway.store.locks import InvoiceLocks, MemoryLocks, RedisLocks
@@ -109,8 +110,9 @@ class StoreUnavailableMiddleware:
     """A request that needed the store while it was down is answered 503
     STORE_UNAVAILABLE with `Retry-After` (never a 500), when nothing was sent yet."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, refusals: RefusalCounter = UNCOUNTED) -> None:
         self.app = app
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -125,4 +127,5 @@ class StoreUnavailableMiddleware:
         except StoreUnavailable as exc:
             if started or scope["type"] != "http":
                 raise
+            self.refusals.refused(Refusal.STORE_UNAVAILABLE)
             await unavailable_response(exc)(scope, receive, send)

@@ -36,9 +36,10 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from gateway.http import request_json
+from gateway.http import apq, request_json
 from gateway.http.apq import PersistedQueries, PersistedQueryError
 from gateway.http.errors import error_response
+from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.schema.context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -57,6 +58,19 @@ _CODES = {
     406: "NOT_ACCEPTABLE",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+}
+# The reason counted for each code a refusal of the view carries; any other is BAD_REQUEST.
+_REFUSALS = {
+    "METHOD_NOT_ALLOWED": Refusal.METHOD_NOT_ALLOWED,
+    "NOT_ACCEPTABLE": Refusal.NOT_ACCEPTABLE,
+    "PAYLOAD_TOO_LARGE": Refusal.BODY_TOO_LARGE,
+    "UNSUPPORTED_MEDIA_TYPE": Refusal.UNSUPPORTED_MEDIA_TYPE,
+    "LIMIT_EXCEEDED": Refusal.VARIABLES_TOO_LARGE,
+    apq.NOT_FOUND: Refusal.PERSISTED_QUERY_NOT_FOUND,
+    apq.HASH_MISMATCH: Refusal.PERSISTED_QUERY_INVALID,
+    apq.NOT_SUPPORTED: Refusal.PERSISTED_QUERY_INVALID,
+    apq.TOO_LARGE: Refusal.PERSISTED_QUERY_TOO_LARGE,
+    apq.ONLY_PERSISTED: Refusal.PERSISTED_QUERY_ONLY,
 }
 
 
@@ -151,12 +165,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
         make_context: Callable[[Request], Context],
         persisted_queries: PersistedQueries | None = None,
         max_variables_bytes: int | None = None,
+        refusals: RefusalCounter = UNCOUNTED,
         **kwargs: object,
     ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._make_context = make_context
         self._persisted_queries = persisted_queries
         self._max_variables_bytes = max_variables_bytes
+        self._refusals = refusals
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -368,6 +384,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         if scope["method"] not in {"GET", "POST"}:
+            self._refusals.refused(Refusal.METHOD_NOT_ALLOWED)
             response: Response = error_response(
                 405,
                 "GraphQL is served over GET and POST",
@@ -380,6 +397,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+                self._refusals.refused(Refusal.NOT_ACCEPTABLE)
                 response = error_response(
                     406,
                     f"The Accept header allows none of the types GraphQL is served as: "
@@ -394,10 +412,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as exc:
+            code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "BAD_REQUEST")
+            self._refusals.refused(_REFUSALS.get(code, Refusal.BAD_REQUEST))
             response = error_response(
                 exc.status_code,
                 exc.reason,
-                getattr(exc, "code", None) or _CODES.get(exc.status_code, "BAD_REQUEST"),
+                code,
                 headers=getattr(exc, "headers", None),
                 media_type=f"{media_type}; charset=utf-8",
             )

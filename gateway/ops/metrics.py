@@ -1,11 +1,17 @@
 """The app's observer: Prometheus metrics (a registry of its own per app, served at
-/metrics), the one log line per GraphQL operation, and the tracing hooks.
+/metrics; under `serve --workers N` the sum of every worker's, gateway/ops/multiprocess.py),
+the one log line per GraphQL operation, and the tracing hooks.
 
 One `Observer` is made by `create_app` and handed to what it watches: the schema extension
 (`gateway/schema/observe.py`) opens an `operation()` per operation, `Upstream` reports each
 vendor request through `upstream()`, the dataloaders their batch sizes, the idempotency
-middleware its replays. Retries and breaker states are read from the app's `RetryStats`
-and `Breakers` when scraped.
+middleware its replays, the app's `RetryStats` its retries and short circuits, its
+`Breakers` each change of state, and the door (gateway/http/) each refusal.
+
+No label takes a value a caller chooses: an operation is labelled by the root field it
+selects (the schema's, `multiple` or `none`), never by its name; a vendor path by its
+template; a breaker by whether its host is the configured one or one a caller named
+(a Kitchen workspace in `X-Kitchen-Workspace`); a refusal by its `Refusal`.
 """
 
 from __future__ import annotations
@@ -15,31 +21,43 @@ import contextvars
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 from gateway.core.request_id import current_request_id
+from gateway.ops.multiprocess import SharedMetrics
+from gateway.ops.refusals import Refusal
 from gateway.ops.tracing import NO_TRACING, Tracing
-
-if TYPE_CHECKING:
-    from gateway.vendors.breaker import Breakers
-    from gateway.vendors.retry import RetryStats
 
 log = logging.getLogger("gateway.operation")
 
-# Client-chosen operation names are labels only while they look like names and only for
-# the first MAX_OPERATION_NAMES seen; the rest count as "other" (bounded cardinality).
-MAX_OPERATION_NAMES = 200
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _SEGMENT = re.compile(r"[a-z][a-z_]{0,40}")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# A vendor request: from tens of milliseconds to the upstream timeout (30 s by default, at
+# most 600), finer where vendor APIs usually answer (50 ms to 1 s). Cut at the timeout.
+UPSTREAM_BUCKETS = (
+    *(0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.4, 0.6),
+    *(1, 1.5, 2.5, 4, 6, 10, 15, 20, 30, 60, 120, 300, 600),
+)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200)
-BREAKER_STATES = ("closed", "open", "half-open")
+# `OperationRecord.root_field` when the operation selects several root fields, or none the
+# schema has (it did not parse, or no operation could be chosen).
+MULTIPLE, NONE = "multiple", "none"
+
+
+def upstream_buckets(timeout: float) -> tuple[float, ...]:
+    """The vendor latency buckets up to the upstream timeout, which is the last: an attempt
+    cut off by the deadline lands above it (in `+Inf`), one that made it below."""
+    return (*(b for b in UPSTREAM_BUCKETS if b < timeout), timeout)
 
 
 def endpoint_template(path: str) -> str:
@@ -64,10 +82,12 @@ class UpstreamRecord:
 
 @dataclass
 class OperationRecord:
-    """One operation as it is logged; the schema extension fills name, type and codes."""
+    """One operation as it is logged and counted; the schema extension fills it in."""
 
     name: str | None = None
     type: str = "unknown"
+    root_field: str = NONE  # the label: the schema's root field selected, MULTIPLE or NONE
+    refusal: Refusal | None = None  # refused as a request error (a document limit)
     error_codes: list[str] = field(default_factory=list)
     user_error_codes: list[str] = field(default_factory=list)
     calls: list[UpstreamRecord] = field(default_factory=list)
@@ -85,21 +105,37 @@ _operation: contextvars.ContextVar[OperationRecord | None] = contextvars.Context
 
 
 class Observer:
-    def __init__(self, tracing: Tracing = NO_TRACING) -> None:
+    """The app's metrics, operation log lines and tracing hooks. Every label's values are
+    bounded by the code, the schema or the configuration, never chosen by a caller."""
+
+    def __init__(
+        self,
+        tracing: Tracing = NO_TRACING,
+        *,
+        upstream_timeout: float = 30.0,
+        shared: SharedMetrics | None = None,
+    ) -> None:
+        """`shared`: this is one of several worker processes, whose values are added up at
+        every scrape (at most one observer per process then)."""
         self.tracing = tracing
+        if shared is not None:
+            shared.check()
+        # Counters and histograms export no `_created` series (a second series per child
+        # that only says when the process first saw it). A switch of the library's own,
+        # for the whole process (it is not annotated).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self._names: set[str] = set()
         self.operations = Counter(
             "gateway_operations",
-            "GraphQL operations by name, type and outcome (ok, user_error, error)",
-            ["operation", "type", "outcome"],
+            "GraphQL operations by root field, type and outcome (ok, user_error, error)",
+            ["root_field", "type", "outcome"],
             registry=r,
         )
         self.operation_seconds = Histogram(
             "gateway_operation_duration_seconds",
             "GraphQL operation latency",
-            ["operation", "type"],
+            ["root_field", "type"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -113,8 +149,28 @@ class Observer:
             "gateway_upstream_request_duration_seconds",
             "Vendor request latency (each attempt)",
             ["vendor", "method", "endpoint"],
-            buckets=LATENCY_BUCKETS,
+            buckets=upstream_buckets(upstream_timeout),
             registry=r,
+        )
+        self.retries = Counter(
+            "gateway_upstream_retries",
+            "Vendor requests sent again, by vendor and reason (http_503, connect_error, ...)",
+            ["vendor", "reason"],
+            registry=r,
+        )
+        self.short_circuits = Counter(
+            "gateway_upstream_short_circuits",
+            "Calls failed fast by an open circuit breaker, without a vendor request",
+            ["vendor"],
+            registry=r,
+        )
+        self.breakers = Gauge(
+            "gateway_circuit_breakers",
+            "Circuit breakers by vendor, host (configured: the configured base URL's; caller: "
+            "one a caller named) and state",
+            ["vendor", "host", "state"],
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.batch_sizes = Histogram(
             "gateway_dataloader_batch_size",
@@ -128,24 +184,18 @@ class Observer:
             "Answers replayed for a repeated Idempotency-Key",
             registry=r,
         )
-
-    def watch(self, breakers: Breakers, retry_stats: RetryStats) -> None:
-        """Export the app's retry counters and breaker states, read when scraped."""
-        self.registry.register(_ResilienceCollector(breakers, retry_stats))
+        self.refusals = Counter(
+            "gateway_refusals",
+            "Requests refused before they ran, by reason",
+            ["reason"],
+            registry=r,
+        )
+        for reason in Refusal:  # every reason exported from the start, at 0
+            self.refusals.labels(reason.value)
+        self._scraped = shared.registry() if shared is not None else self.registry
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
-
-    def _label(self, name: str | None) -> str:
-        if name is None:
-            return "anonymous"
-        if not _NAME.fullmatch(name):
-            return "other"
-        if name not in self._names:
-            if len(self._names) >= MAX_OPERATION_NAMES:
-                return "other"
-            self._names.add(name)
-        return name
+        return generate_latest(self._scraped)
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[OperationRecord]:
@@ -166,9 +216,10 @@ class Observer:
             _operation.reset(token)
 
     def _finished(self, record: OperationRecord, took: float) -> None:
-        label = self._label(record.name)
-        self.operations.labels(label, record.type, record.outcome).inc()
-        self.operation_seconds.labels(label, record.type).observe(took)
+        self.operations.labels(record.root_field, record.type, record.outcome).inc()
+        self.operation_seconds.labels(record.root_field, record.type).observe(took)
+        if record.refusal is not None:
+            self.refused(record.refusal)
         self._log(record, took)
 
     def _log(self, record: OperationRecord, took: float) -> None:
@@ -220,38 +271,19 @@ class Observer:
         self.replays.inc()
         log.info("idempotent replay", extra={"request_id": current_request_id()})
 
+    def retried(self, vendor: str, reason: str) -> None:
+        self.retries.labels(vendor, reason).inc()
 
-class _ResilienceCollector(Collector):
-    def __init__(self, breakers: Breakers, retry_stats: RetryStats) -> None:
-        self._breakers = breakers
-        self._stats = retry_stats
+    def short_circuited(self, vendor: str) -> None:
+        self.short_circuits.labels(vendor).inc()
 
-    def describe(self) -> Iterable[Metric]:
-        return []
+    def breaker_moved(self, vendor: str, host: str, before: str | None, after: str | None) -> None:
+        """A breaker of `vendor` at a `host` ("configured" or "caller") went from state
+        `before` to `after`; None is "not kept" (made, or forgotten)."""
+        if before is not None:
+            self.breakers.labels(vendor, host, before).dec()
+        if after is not None:
+            self.breakers.labels(vendor, host, after).inc()
 
-    def collect(self) -> Iterable[Metric]:
-        retries = CounterMetricFamily(
-            "gateway_upstream_retries",
-            "Vendor requests sent again, by vendor and reason (http_503, connect_error, ...)",
-            labels=["vendor", "reason"],
-        )
-        for (vendor, reason), count in sorted(self._stats.retries.items()):
-            retries.add_metric([vendor, reason], count)
-        short = CounterMetricFamily(
-            "gateway_upstream_short_circuits",
-            "Calls failed fast by an open circuit breaker, without a vendor request",
-            labels=["vendor"],
-        )
-        for vendor, count in sorted(self._stats.short_circuits.items()):
-            short.add_metric([vendor], count)
-        state = GaugeMetricFamily(
-            "gateway_breaker_state",
-            "Circuit breaker per vendor host: 1 for its current state, 0 for the others",
-            labels=["vendor", "host", "state"],
-        )
-        for breaker in self._breakers:
-            vendor, _, host = breaker.name.partition(" at ")
-            current = breaker.state.value
-            for name in BREAKER_STATES:
-                state.add_metric([vendor, host, name], 1.0 if name == current else 0.0)
-        yield from (retries, short, state)
+    def refused(self, reason: Refusal) -> None:
+        self.refusals.labels(reason.value).inc()

@@ -189,6 +189,13 @@ class Adapter:
         base_url = self.base_url(config, credentials.params)
         assert base_url is not None  # every param it needs was checked above
         breakers = options.breakers
+        # One per host: each Kitchen workspace has its own, and so may fail alone. The URL
+        # from the configuration alone tells the metrics a caller's host from the operator's.
+        breaker = (
+            breakers.for_host(self.vendor.key, base_url, self.base_url(config, config.params))
+            if breakers
+            else None
+        )
         return self.make_client(
             Upstream(
                 http,
@@ -203,8 +210,7 @@ class Adapter:
                 map_field=self.map_field,
                 deadline=options.deadline,
                 resilience=options.resilience,
-                # One per host: each Kitchen workspace has its own, and so may fail alone.
-                breaker=breakers.for_host(self.vendor.key, base_url) if breakers else None,
+                breaker=breaker,
                 stats=options.stats,
                 vendor_key=self.vendor.key,
                 observer=options.observer,

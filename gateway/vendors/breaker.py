@@ -20,6 +20,11 @@ What counts (the outcome of one call, after its retries):
 
 A call counts once, however many attempts its retries made: the breaker measures what
 callers experience, and one caller's three attempts must not trip it for everyone.
+
+Each change of state is told to a `BreakerWatch` (the app's metrics), with whether the
+host is the configured one or one a caller named: never the host itself, which a caller
+chooses (a Kitchen workspace). The state told is the one recorded: an open breaker whose
+cool-down is over stays `open` there until the next call is let through as the probe.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from gateway.vendors.resilience import Resilience
@@ -36,6 +42,20 @@ from gateway.vendors.resilience import Resilience
 log = logging.getLogger("gateway.upstream")
 
 Clock = Callable[[], float]
+
+# Whose host a breaker guards: the one the configuration names, or one a caller named.
+CONFIGURED, CALLER = "configured", "caller"
+
+
+class BreakerWatch(Protocol):
+    def breaker_moved(self, vendor: str, host: str, before: str | None, after: str | None) -> None:
+        """A breaker of `vendor` at a `host` (CONFIGURED or CALLER) went from state
+        `before` to `after`; None is not kept (made, or forgotten)."""
+        ...
+
+
+def _unwatched(before: State, after: State) -> None:
+    pass
 
 
 class State(enum.Enum):
@@ -58,8 +78,16 @@ class Ticket(enum.Enum):
 
 
 class CircuitBreaker:
-    def __init__(self, name: str, failures: int, cooldown: float, clock: Clock) -> None:
+    def __init__(
+        self,
+        name: str,
+        failures: int,
+        cooldown: float,
+        clock: Clock,
+        on_change: Callable[[State, State], None] = _unwatched,
+    ) -> None:
         self.name = name
+        self._on_change = on_change
         self._threshold = max(1, failures)
         self._cooldown = cooldown
         self._clock = clock
@@ -129,8 +157,14 @@ class CircuitBreaker:
         self._opened_at = self._clock()
         self._change(State.OPEN, f"{why}; failing fast for {self._cooldown:g} s")
 
+    @property
+    def recorded(self) -> State:
+        """The state as last changed (`state` also tells a cool-down that is over)."""
+        return self._state
+
     def _change(self, state: State, why: str) -> None:
-        self._state = state
+        before, self._state = self._state, state
+        self._on_change(before, state)
         level = logging.WARNING if state is State.OPEN else logging.INFO
         log.log(
             level,
@@ -155,41 +189,68 @@ class Breakers:
 
     Kitchen has a host per workspace, and a caller may name any workspace, so the number
     kept is bounded: past `capacity`, breakers with nothing to remember go first, then the
-    least recently used.
+    least recently used. Each breaker made, changed or forgotten is told to `watch`.
     """
 
     def __init__(
-        self, resilience: Resilience, clock: Clock = time.monotonic, capacity: int = 1024
+        self,
+        resilience: Resilience,
+        clock: Clock = time.monotonic,
+        capacity: int = 1024,
+        watch: BreakerWatch | None = None,
     ) -> None:
         self._resilience = resilience
         self._clock = clock
         self._capacity = capacity
-        self._breakers: OrderedDict[tuple[str, str], CircuitBreaker] = OrderedDict()
+        self._watch = watch
+        self._breakers: OrderedDict[tuple[str, str], tuple[CircuitBreaker, str]] = OrderedDict()
 
-    def for_host(self, vendor: str, base_url: str) -> CircuitBreaker:
+    def for_host(
+        self, vendor: str, base_url: str, configured_url: str | None = None
+    ) -> CircuitBreaker:
+        """The breaker of `vendor` at `base_url`'s host; `configured_url` is the base URL
+        the configuration alone gives (None: it names none), to tell a caller's host."""
         key = (vendor, origin(base_url))
-        breaker = self._breakers.get(key)
-        if breaker is None:
+        kept = self._breakers.get(key)
+        if kept is None:
+            configured = configured_url is not None and origin(configured_url) == key[1]
+            host = CONFIGURED if configured else CALLER
             breaker = CircuitBreaker(
                 f"{vendor} at {key[1]}",
                 self._resilience.breaker_failures,
                 self._resilience.breaker_cooldown,
                 self._clock,
+                self._on_change(vendor, host),
             )
-            self._breakers[key] = breaker
+            self._tell(vendor, host, None, breaker.recorded)
+            self._breakers[key] = kept = (breaker, host)
             self._evict()
         self._breakers.move_to_end(key)
-        return breaker
+        return kept[0]
 
     def __iter__(self) -> Iterator[CircuitBreaker]:
-        return iter(list(self._breakers.values()))
+        return iter([breaker for breaker, _ in self._breakers.values()])
+
+    def _on_change(self, vendor: str, host: str) -> Callable[[State, State], None]:
+        def changed(before: State, after: State) -> None:
+            self._tell(vendor, host, before, after)
+
+        return changed
+
+    def _tell(self, vendor: str, host: str, before: State | None, after: State | None) -> None:
+        if self._watch is not None:
+            self._watch.breaker_moved(vendor, host, before and before.value, after and after.value)
 
     def _evict(self) -> None:
         excess = len(self._breakers) - self._capacity
         if excess <= 0:
             return
-        idle = [key for key, breaker in self._breakers.items() if breaker.idle][:excess]
+        idle = [key for key, (breaker, _) in self._breakers.items() if breaker.idle][:excess]
         for key in idle:
-            del self._breakers[key]
+            self._forget(key)
         while len(self._breakers) > self._capacity:
-            self._breakers.popitem(last=False)
+            self._forget(next(iter(self._breakers)))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        breaker, host = self._breakers.pop(key)
+        self._tell(key[0], host, breaker.recorded, None)

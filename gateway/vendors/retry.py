@@ -28,6 +28,7 @@ import email.utils
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
@@ -87,21 +88,34 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+class RetryWatch(Protocol):
+    """Told each retry and short circuit as it happens (the app's metrics)."""
+
+    def retried(self, vendor: str, reason: str) -> None: ...
+
+    def short_circuited(self, vendor: str) -> None: ...
+
+
 @dataclass
 class RetryStats:
     """In-process counters, owned by the app (`app.state.retry_stats`) and shared by every
-    request. Keys are vendor names (`kantata`, `kitchen`) and reasons (`http_503`,
-    `connect_error`, ...). A plain object so an exporter can read it later."""
+    request, each count also told to `watch`. Keys are vendor names (`kantata`, `kitchen`)
+    and reasons (`http_503`, `connect_error`, ...)."""
 
     retries: Counter[tuple[str, str]] = field(default_factory=Counter)
     # Calls answered UPSTREAM_UNAVAILABLE by an open circuit breaker, without a vendor call.
     short_circuits: Counter[str] = field(default_factory=Counter)
+    watch: RetryWatch | None = None
 
     def retried(self, vendor: str, reason: str) -> None:
         self.retries[(vendor, reason)] += 1
+        if self.watch is not None:
+            self.watch.retried(vendor, reason)
 
     def short_circuited(self, vendor: str) -> None:
         self.short_circuits[vendor] += 1
+        if self.watch is not None:
+            self.watch.short_circuited(vendor)
 
     def retries_for(self, vendor: str) -> dict[str, int]:
         """Reason -> count for one vendor."""
