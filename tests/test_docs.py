@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,15 +177,17 @@ def _python_example() -> dict[str, Any]:
 
 def test_the_readme_python_client_reads_and_updates(gw: Gateway) -> None:
     example = _python_example()
+    # The gateway is shared by the session: a key of this test's own.
+    key = str(uuid.uuid4())
     with example["connect"](str(gw.http.base_url)) as client:
         invoice = example["invoice"](client, "kantata:invoice:101")
         assert invoice["number"] == "17"
         assert invoice["balance"] == {"amount": "8186.19", "currency": "USD"}
         assert example["invoice"](client, "kantata:invoice:999999") is None
-        updated = example["set_notes"](client, "kantata:invoice:101", "Thank you", "key-1")
+        updated = example["set_notes"](client, "kantata:invoice:101", "Thank you", key)
         assert updated == {"id": "kantata:invoice:101", "notes": "Thank you"}
         # The same key again is answered from the first run, not run twice.
-        example["set_notes"](client, "kantata:invoice:101", "Thank you", "key-1")
+        example["set_notes"](client, "kantata:invoice:101", "Thank you", key)
         puts = [r for r in gw.requests("kantata") if r["method"] == "PUT"]
         assert len(puts) == 1
 
@@ -193,7 +196,7 @@ def test_the_readme_python_client_tells_errors_by_code(gw: Gateway) -> None:
     example = _python_example()
     with example["connect"](str(gw.http.base_url)) as client:
         with pytest.raises(example["GatewayError"]) as refused:
-            example["set_notes"](client, "kantata:invoice:101", "x" * 200_000, "key-2")
+            example["set_notes"](client, "kantata:invoice:101", "x" * 200_000, str(uuid.uuid4()))
         assert refused.value.codes == ["LIMIT_EXCEEDED"]
         with pytest.raises(example["GatewayError"]) as invalid:
             example["invoice"](client, "kitchen:invoice:../../etc")
