@@ -504,3 +504,29 @@ def _json_objects(text: str) -> list[dict[str, Any]]:
         value, at = decoder.raw_decode(text, start)
         found.append(value)
     return found
+
+
+# A caller's traceparent at its worst: each is ignored, and the vendor gets a trace of the
+# gateway's own (W3C Trace Context: an invalid header restarts the trace).
+BAD_TRACEPARENTS = [
+    "garbage",
+    f"00-{'0' * 32}-{CALLER_SPAN}-01",  # an all-zero trace id is invalid
+    f"00-{CALLER_TRACE}-{'0' * 16}-01",  # so is an all-zero parent id
+    f"ff-{CALLER_TRACE}-{CALLER_SPAN}-01",  # version ff is forbidden
+    f"00-{CALLER_TRACE.upper()}-{CALLER_SPAN}-01",  # upper-case hex is not hex here
+    f"00-{CALLER_TRACE}-{CALLER_SPAN}-01-" + "x" * 30_000,  # huge, within the 64 KiB head
+]
+
+
+def test_a_malformed_traceparent_starts_a_trace_of_our_own() -> None:
+    settings = Settings(sandbox=True, tracing=True, telemetry=Telemetry(exporters=("none",)))
+    with serve_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        gw = Gateway(client)
+        for bad in BAD_TRACEPARENTS:
+            gw.reset()
+            touch(gw, traceparent=bad)
+            [sent] = sent_traceparent(gw)
+            assert sent is not None and sent != bad
+            version, trace_id, span_id, _ = parts(sent)
+            assert version == "00" and len(trace_id) == 32 and len(span_id) == 16
+            assert trace_id not in (CALLER_TRACE, CALLER_TRACE.upper(), "0" * 32), bad
