@@ -45,7 +45,7 @@ PAGE_SIZE = 50
 # Everything a Kantata invoice with creator, recipient, workspaces and line items needs.
 KANTATA_INCLUDE = (
     "user,recipient,workspaces,time_entries,expenses,fixed_fee_items,additional_items,"
-    "billing_milestones"
+    "billing_milestones,time_adjustments"
 )
 KITCHEN_EXPAND = [("expand[]", "creator"), ("expand[]", "client")]
 

@@ -11,7 +11,11 @@ One run starts, each as its own process group on 127.0.0.1 only:
 - the gateway as in production: `python -m gateway serve --no-sandbox`, vendor URLs and
   tokens from the environment pointing at that sandbox, `GATEWAY_SANDBOX=false`,
   introspection off;
-- the baselines of `baselines.py`: **naive** and **tuned**.
+- the baselines of `baselines.py`: **naive** and **tuned**;
+- the Node peer (issue 16): Hive Gateway over an OpenAPI description of the Kantata PUT,
+  started by `../shared/tools/peer/peer.sh` (beside the project; `--peer PATH` for another
+  copy, `--no-peer` to leave it out; its first start installs it with npm). It serves one
+  mutation only, so it is measured in the `update`/`kantata` cases and shows `n/a` elsewhere.
 
 It checks first that all three make the same vendor calls per scenario (the sandbox's
 request log), then drives each with wrk (one thread, a Lua script for the POST body; a
@@ -65,6 +69,14 @@ from tests.benchmarks.baselines import (
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 TARGETS = ("gateway", "naive", "tuned")
+PEER = "peer"
+# The one operation the peer serves: the same Kantata PUT as the gateway's `update` case.
+PEER_CASES = frozenset({("update", "kantata")})
+PEER_QUERY = (
+    'mutation { updateInvoice(id: "%s", input: {invoice: {message: "%s"}}) '
+    "{ count results { key id } invoices } }"
+)
+DEFAULT_PEER_SCRIPT = Path(__file__).resolve().parents[3] / "shared" / "tools" / "peer" / "peer.sh"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NOTES = "bench"
 
@@ -102,8 +114,15 @@ def graphql_body(scenario: str, vendor: str) -> dict[str, Any]:
     }
 
 
+def serves(target: str, scenario: str, vendor: str) -> bool:
+    return target != PEER or (scenario, vendor) in PEER_CASES
+
+
 def request_for(target: str, scenario: str, vendor: str) -> tuple[str, bytes]:
     """The path and JSON body one target is driven with for one scenario."""
+    if target == PEER:
+        query = PEER_QUERY % (KANTATA_INVOICE, NOTES)
+        return "/graphql", json.dumps({"query": query}).encode()
     if target == "gateway":
         return "/graphql", json.dumps(graphql_body(scenario, vendor)).encode()
     return f"/{vendor}/{scenario}", json.dumps({"notes": NOTES}).encode()
@@ -163,11 +182,17 @@ class Processes:
         self.started: list[Process] = []
 
     def start(
-        self, name: str, args: Sequence[str], port: int, env: dict[str, str], cwd: Path = ROOT
+        self,
+        name: str,
+        args: Sequence[str],
+        port: int,
+        env: dict[str, str],
+        cwd: Path = ROOT,
+        executable: str = sys.executable,
     ) -> Process:
         log = (self.log_dir / f"{name}.log").open("wb")
         popen = subprocess.Popen(
-            [sys.executable, *args],
+            [executable, *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -442,6 +467,8 @@ def check_same_vendor_calls(
             for vendor in vendors:
                 seen: dict[str, object] = {}
                 for name, target in targets.items():
+                    if not serves(name, scenario, vendor):
+                        continue
                     sandbox.forget_requests()
                     path, body = request_for(name, scenario, vendor)
                     response = client.post(
@@ -453,11 +480,11 @@ def check_same_vendor_calls(
                         raise RuntimeError(
                             f"{name} {scenario}/{vendor}: {response.status_code} {response.text}"
                         )
-                    if name == "gateway":
+                    if name in ("gateway", PEER):
                         answer = response.json()
                         update = (answer.get("data") or {}).get("updateInvoice") or {}
                         if answer.get("errors") or update.get("userErrors"):
-                            raise RuntimeError(f"gateway {scenario}/{vendor}: {answer}")
+                            raise RuntimeError(f"{name} {scenario}/{vendor}: {answer}")
                     seen[name] = sandbox.calls(vendor)
                 first = next(iter(seen.values()))
                 if any(calls != first for calls in seen.values()):
@@ -536,8 +563,8 @@ def _fmt(value: float, digits: int = 1) -> str:
     return "n/a" if value != value else f"{value:.{digits}f}"
 
 
-def _trio(outcome: Outcome, metric: str, digits: int) -> str:
-    return " / ".join(_fmt(outcome.median(t, metric), digits) for t in TARGETS)
+def _trio(outcome: Outcome, metric: str, digits: int, names: Sequence[str]) -> str:
+    return " / ".join(_fmt(outcome.median(t, metric), digits) for t in names)
 
 
 def _ratio(outcome: Outcome, metric: str, baseline: str) -> str:
@@ -545,22 +572,31 @@ def _ratio(outcome: Outcome, metric: str, baseline: str) -> str:
     return f"{mine / theirs:.2f}" if theirs and theirs == theirs and mine == mine else "n/a"
 
 
-def table(outcomes: Sequence[Outcome]) -> str:
+def table(outcomes: Sequence[Outcome], names: Sequence[str] = TARGETS) -> str:
+    """One row per case; cells hold every target (g / n / t, and / p with the peer)."""
+    who = " / ".join(name[0] for name in names)
+    baselines = [name for name in names if name != "gateway"]
     header = (
-        "| scenario | vendor | +latency | conns | rps g / n / t | p50 ms g / n / t "
-        "| p95 ms g / n / t | p99 ms g / n / t | CPU ms/req g / n / t | sandbox CPU ms/req "
-        "g / n / t | peak RSS MiB g / n / t | g/n rps · CPU | g/t rps · CPU |"
+        f"| scenario | vendor | +latency | conns | rps {who} | p50 ms {who} | p95 ms {who} "
+        f"| p99 ms {who} | CPU ms/req {who} | sandbox CPU ms/req {who} | peak RSS MiB {who} | "
+        + " | ".join(f"g/{name[0]} rps · CPU" for name in baselines)
+        + " |"
     )
     lines = [header, "|" + " --- |" * header.count(" | ") + " --- |"]
     for o in outcomes:
         c = o.case
         lines.append(
             f"| {c.scenario} | {c.vendor} | {c.latency_ms} ms | {c.connections} "
-            f"| {_trio(o, 'rps', 0)} | {_trio(o, 'p50_ms', 1)} | {_trio(o, 'p95_ms', 1)} "
-            f"| {_trio(o, 'p99_ms', 1)} | {_trio(o, 'cpu_ms_per_req', 2)} "
-            f"| {_trio(o, 'sandbox_cpu_ms_per_req', 2)} | {_trio(o, 'peak_rss_mib', 0)} "
-            f"| {_ratio(o, 'rps', 'naive')} · {_ratio(o, 'cpu_ms_per_req', 'naive')} "
-            f"| {_ratio(o, 'rps', 'tuned')} · {_ratio(o, 'cpu_ms_per_req', 'tuned')} |"
+            f"| {_trio(o, 'rps', 0, names)} | {_trio(o, 'p50_ms', 1, names)} "
+            f"| {_trio(o, 'p95_ms', 1, names)} | {_trio(o, 'p99_ms', 1, names)} "
+            f"| {_trio(o, 'cpu_ms_per_req', 2, names)} "
+            f"| {_trio(o, 'sandbox_cpu_ms_per_req', 2, names)} "
+            f"| {_trio(o, 'peak_rss_mib', 0, names)} | "
+            + " | ".join(
+                f"{_ratio(o, 'rps', name)} · {_ratio(o, 'cpu_ms_per_req', name)}"
+                for name in baselines
+            )
+            + " |"
         )
     return "\n".join(lines)
 
@@ -603,6 +639,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-install", action="store_true", help="fail rather than apt-get install wrk"
     )
     parser.add_argument(
+        "--peer",
+        type=Path,
+        default=DEFAULT_PEER_SCRIPT,
+        help="the Node peer's start script (default: ../shared/tools/peer/peer.sh beside "
+        "the project; left out, with a note, when it is not there)",
+    )
+    parser.add_argument("--no-peer", action="store_true", help="measure without the Node peer")
+    parser.add_argument(
+        "--peer-warmup",
+        type=float,
+        default=20.0,
+        help="seconds of load on the peer once before measuring, for its JIT (default 20)",
+    )
+    parser.add_argument(
         "--gateway-workers",
         type=int,
         default=1,
@@ -636,6 +686,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.no_peer:
+        args.peer = None
+    elif not args.peer.is_file():
+        print(f"note: no Node peer at {args.peer}: measuring without it", file=sys.stderr)
+        args.peer = None
     if args.gateway_workers < 1:
         parser.error("--gateway-workers must be >= 1")
     if args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -667,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox: Sandbox | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-            sandbox, targets = _start(processes, log_dir, args.set, args.gateway_workers)
+            sandbox, targets = _start(processes, log_dir, args.set, args.gateway_workers, args.peer)
             check_same_vendor_calls(targets, sandbox, args.scenarios, args.vendors)
             outcomes = _run_matrix(args, wrk, sandbox, targets, Path(scratch))
             memory = (
@@ -678,7 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else None
             )
         print()
-        print(table(outcomes))
+        print(table(outcomes, list(targets)))
         if memory is not None:
             print(
                 f"\ngateway RSS: {memory['rss_before_mib']:.1f} MiB after warm-up, "
@@ -719,7 +774,11 @@ def gateway_command(workers: int = 1) -> list[str]:
 
 
 def _start(
-    processes: Processes, log_dir: Path, settings: Sequence[str], gateway_workers: int
+    processes: Processes,
+    log_dir: Path,
+    settings: Sequence[str],
+    gateway_workers: int,
+    peer: Path | None = None,
 ) -> tuple[Sandbox, dict[str, Process]]:
     sandbox_process = start_sandbox(processes)
     env = child_env(sandbox_process.port)
@@ -735,9 +794,15 @@ def _start(
         port = free_port()
         chosen = env if name == "naive" else tuned_env
         targets[name] = processes.start(name, [*command, str(port)], port, chosen)
+    if peer is not None:
+        port = free_port()
+        base = env["KANTATA_BASE_URL"]
+        args = [str(peer), base, str(port), KANTATA_TOKEN]
+        targets[PEER] = processes.start(PEER, args, port, env, executable="bash")
     wait_ready(sandbox_process, SANDBOX_READY, log_dir)
     for target in targets.values():
-        wait_ready(target, "/", log_dir)
+        # The peer's first start installs it with npm and composes its schema: minutes.
+        wait_ready(target, "/", log_dir, timeout=600 if target.name == PEER else 30)
     return Sandbox(sandbox_process), targets
 
 
@@ -749,6 +814,11 @@ def _run_matrix(
     scratch: Path,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
+    if PEER in targets and args.peer_warmup > 0:
+        # Node compiles hot code as it runs: without this the peer's first cases measure
+        # its JIT warming up (about half its steady rate here), not the peer.
+        path, body = request_for(PEER, "update", "kantata")
+        run_wrk(wrk, targets[PEER].origin + path, body, 64, args.peer_warmup, scratch)
     for latency in args.latency:
         sandbox.set_latency(latency)
         cases = [
@@ -759,7 +829,12 @@ def _run_matrix(
         ]
         for round_index in range(args.rounds):
             for outcome in cases:
-                for name in alternate(TARGETS, round_index):
+                present = [
+                    name
+                    for name in targets
+                    if serves(name, outcome.case.scenario, outcome.case.vendor)
+                ]
+                for name in alternate(present, round_index):
                     # Before every measured run: the previous target's leftovers finish, then
                     # this one is warmed up and measured at once, in steady state (requests
                     # in flight when a run starts balance those cut off when it ends).
@@ -817,7 +892,7 @@ def _write_json(
                         metric.name: o.median(target, metric.name)
                         for metric in dataclasses.fields(Sample)
                     }
-                    for target in TARGETS
+                    for target in o.samples
                 },
                 "samples": {
                     target: [dataclasses.asdict(s) for s in samples]
