@@ -36,9 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
-        default=1,
-        help="worker processes (uvicorn); more than 1 needs real vendors (not the sandbox), "
+        type=_workers,
+        default=AUTO,
+        help="worker processes (uvicorn), or `auto` (the default): one per core with real "
+        "vendors, one with the sandbox; more than 1 needs real vendors (not the sandbox), "
         "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits",
     )
     serve.add_argument(
@@ -131,8 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if warning is not None:
         logging.getLogger("gateway").warning(warning)
 
-    if args.workers > 1:
-        return _serve_workers(parser, settings, args.host, args.port, args.workers)
+    workers = _worker_count(args.workers, settings)
+    if workers > 1:
+        return _serve_workers(parser, settings, args.host, args.port, workers)
 
     from gateway.app import create_app
 
@@ -143,6 +145,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.sandbox_enabled and not public:
         app = SandboxForThisHost(app)
     return _run(parser, app, args.host, args.port, settings)
+
+
+AUTO = "auto"
+
+
+def _workers(text: str) -> str | int:
+    if text == AUTO:
+        return AUTO
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected `auto` or a whole number, not {text!r}"
+        ) from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected `auto` or at least 1, not {count}")
+    return count
+
+
+def _worker_count(chosen: str | int, settings: Settings) -> int:
+    """`--workers auto`: one per core with real vendors (as Hive Gateway forks in
+    production), one on the embedded sandbox (whose state a second worker would not see).
+    Said at start either way."""
+    log = logging.getLogger("gateway")
+    if isinstance(chosen, int):
+        log.info("%s (--workers %d)", _processes(chosen), chosen)
+        return chosen
+    if settings.sandbox_enabled:
+        log.info("%s (--workers auto: one on the embedded sandbox)", _processes(1))
+        return 1
+    from gateway.ops.cores import available_cores
+
+    cores = available_cores()
+    log.info(
+        "%s (--workers auto: one per core; %s; --workers N to choose)",
+        _processes(cores.count),
+        cores.why,
+    )
+    return cores.count
+
+
+def _processes(count: int) -> str:
+    return f"{count} worker process" + ("es" if count != 1 else "")
 
 
 SANDBOX_PUBLIC_HELP = (

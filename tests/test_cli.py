@@ -238,3 +238,73 @@ def test_the_sandbox_command_logs_as_serve_does() -> None:
     lines = [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
     access = [line for line in lines if line["logger"] == "uvicorn.access"]
     assert ("GET", "/sandbox/kantata/api/v1/invoices") in [(a["method"], a["path"]) for a in access]
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as file:
+            children += [int(child) for child in file.read().split()]
+    return children
+
+
+def _unlimited_cores() -> int:
+    """This machine's CPUs when no cgroup quota lowers them (else the test is skipped)."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as file:
+            if not file.read().startswith("max "):
+                pytest.skip("a cgroup CPU limit applies here")
+    except OSError:
+        pass
+    return len(os.sched_getaffinity(0))
+
+
+def test_serve_with_real_vendors_runs_one_worker_per_core_and_says_so() -> None:
+    from gateway.sandbox import SANDBOX_CREDENTIALS as DEMO
+
+    cores = _unlimited_cores()
+    env = {"GATEWAY_SANDBOX": "false", "KANTATA_TOKEN": DEMO.kantata_token}
+    with running("serve", env=env) as run:
+        port = run.url.rsplit(":", 1)[1]
+        (server,) = [
+            int(pid)
+            for pid in os.listdir("/proc")
+            if pid.isdigit()
+            and _cmdline(int(pid)) == [sys.executable, "-m", "gateway", "serve", "--port", port]
+        ]
+        # uvicorn's worker processes, not multiprocessing's resource tracker beside them
+        workers = [pid for pid in _children(server) if "spawn_main" in " ".join(_cmdline(pid))]
+    plural = "es" if cores != 1 else ""
+    assert (
+        f"{cores} worker process{plural} (--workers auto: one per core; {cores} CPU" in run.output
+    )
+    if cores > 1:  # uvicorn's supervisor and one child per worker
+        assert len(workers) == cores
+    else:
+        assert workers == []
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().decode().split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def test_serve_on_the_sandbox_runs_one_worker_and_says_so() -> None:
+    with running("serve") as run:
+        pass
+    assert "1 worker process (--workers auto: one on the embedded sandbox)" in run.output
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "two", "1.5", ""])
+def test_serve_refuses_a_worker_count_that_is_not_auto_or_a_whole_number(workers: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--workers", workers],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "--workers: expected `auto`" in done.stderr

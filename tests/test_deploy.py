@@ -97,6 +97,7 @@ class Started:
     app: Any
     host: str
     port: int
+    workers: int
 
 
 def start(monkeypatch: pytest.MonkeyPatch, command: list[str], env: dict[str, str]) -> Started:
@@ -111,8 +112,13 @@ def start(monkeypatch: pytest.MonkeyPatch, command: list[str], env: dict[str, st
         monkeypatch.setenv(name, value)
     started: list[Started] = []
 
-    def run(parser: object, app: object, host: str, port: int, settings: object) -> int:
-        started.append(Started(app, host, port))
+    def run(
+        parser: object, app: object, host: str, port: int, settings: object, **options: Any
+    ) -> int:
+        if options.get("factory"):  # several workers: the app each of them builds
+            assert app == "gateway.cli:worker_app"
+            app = cli.worker_app()
+        started.append(Started(app, host, port, options.get("workers", 1)))
         return 0
 
     monkeypatch.setattr(cli, "_run", run)
@@ -352,6 +358,9 @@ async def test_the_kubernetes_gateway_starts_with_its_environment(
     env = {**IMAGE.env, **own}
     command = container.get("command", IMAGE.command)
     serving = start(monkeypatch, command, env)
+    # The image's command, one process per pod whatever the node's cores.
+    assert command == [*IMAGE.command, "--workers", "1"]
+    assert serving.workers == 1
     settings = Settings.from_env(env)
     assert not settings.sandbox_enabled
     assert settings.api_keys == (SECRET,)
@@ -376,7 +385,7 @@ def test_the_kubernetes_gateway_without_api_keys_would_not_start(
     env = {**IMAGE.env, **own}
     del env["GATEWAY_API_KEYS"]
     with pytest.raises(AssertionError, match="refused to start"):
-        start(monkeypatch, IMAGE.command, env)
+        start(monkeypatch, container["command"], env)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def replica(sandbox: str, redis_url: str, **extra: str) -> Iterator[str]:
         **extra,
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway", "serve", "--workers", "1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

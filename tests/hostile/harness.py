@@ -73,7 +73,7 @@ def served(
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "KANTATA_"))}
     clean = {k: v for k, v in clean.items() if not k.startswith("KITCHEN_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "gateway", "serve", "--workers", "1", "--port", str(port), *args],
         env={**clean, "GATEWAY_LOG_FORMAT": "text", **(env or {})},
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,

@@ -452,7 +452,7 @@ def test_serve_prints_spans_to_the_console_by_itself(tmp_path: Any) -> None:
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            [sys.executable, "-m", "gateway", "serve", "--workers", "1", "--port", str(port)],
             env=env,
             stdout=stdout,
             stderr=stderr,
