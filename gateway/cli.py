@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=1,
         help="worker processes (uvicorn); more than 1 needs real vendors (not the sandbox), "
-        "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits",
+        "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits; "
+        "each worker paces its vendor calls at 1/N of each <VENDOR>_MAX_RATE",
     )
     serve.add_argument(
         "--sandbox",
@@ -177,6 +178,10 @@ WORKERS_WITH_SANDBOX = (
 )
 
 
+# How many workers the parent started, for each of them (not a setting: set by `serve`).
+WORKERS_ENV = "INVOICE_GATEWAY_WORKERS"
+
+
 def _serve_workers(
     parser: argparse.ArgumentParser, settings: Settings, host: str, port: int, workers: int
 ) -> int:
@@ -196,6 +201,7 @@ def _serve_workers(
     except SettingsError as exc:
         parser.error(str(exc))
     os.environ["GATEWAY_SANDBOX"] = "false"  # what --no-sandbox said, for the workers
+    os.environ[WORKERS_ENV] = str(workers)  # each paces its vendor calls at rate/N
     return _run(
         parser, "gateway.cli:worker_app", host, port, settings, factory=True, workers=workers
     )
@@ -211,7 +217,11 @@ def worker_app() -> object:
 
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format)
-    return create_app(settings, shared_metrics=SharedMetrics.of_worker(os.environ))
+    return create_app(
+        settings,
+        shared_metrics=SharedMetrics.of_worker(os.environ),
+        workers=int(os.environ.get(WORKERS_ENV, "1")),
+    )
 
 
 def _graphiql_assets() -> int:

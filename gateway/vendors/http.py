@@ -24,7 +24,7 @@ import logging
 import math
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -36,6 +36,8 @@ from gateway.core.domain import RequestPreview, VendorRequest
 from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.core.request_id import current_request_id
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
+from gateway.vendors.inflight import SharedCalls, read_key
+from gateway.vendors.pacing import Pacer, credential_key
 from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,
@@ -160,7 +162,13 @@ class Upstream:
     `stats`. An answer over `max_bytes` (as received or decoded) is refused unread.
 
     The credential in `headers` (`Authorization`) is the secret scrubbed from whatever the
-    vendor writes back."""
+    vendor writes back.
+
+    With `shared` (the app's `SharedCalls`), a GET without a body joins an identical one
+    in flight instead of sending its own (gateway/vendors/inflight.py); a caller that joins
+    spends nothing of its `budget` (it sends no request). With `pacer`, every request sent,
+    retries included, waits for its slot under the vendor's rate per credential
+    (gateway/vendors/pacing.py)."""
 
     def __init__(
         self,
@@ -180,9 +188,14 @@ class Upstream:
         observer: CallObserver | None = None,
         max_bytes: int = 4_000_000,
         budget: CallBudget | None = None,
+        shared: SharedCalls | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._client = client
         self._budget = budget
+        self._shared = shared
+        self._pacer = pacer
+        self._pace_key: str | None = None
         self._max_bytes = max_bytes
         self._scrubber: re.Pattern[str] | None = None
         self._deadline = deadline
@@ -236,14 +249,53 @@ class Upstream:
             headers["X-Request-Id"] = request_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
+        if self._shared is None or method.upper() != "GET" or content is not None:
+            return self._answer(
+                await self._exchange(method, path, params, content, headers, deadline)
+            )
+
+        def begin() -> Awaitable[_Attempt | GatewayError]:
+            # Only the caller that starts the call pays for it, here, in its own request:
+            # its LIMIT_EXCEEDED is its own, never handed to those who join.
+            self._pay(1, prepaid=False)
+            return _settled(
+                self._exchange(method, path, params, content, headers, deadline, prepaid=True)
+            )
+
+        key = read_key(self._vendor, self.url(path), params, headers)
+        try:
+            outcome = await self._shared.run(self._vendor, key, begin, deadline)
+        except TimeoutError:
+            raise GatewayError.one(
+                ErrorCode.UPSTREAM_TIMEOUT, f"{self._label} did not answer in time"
+            ) from None
+        if isinstance(outcome, GatewayError):
+            raise GatewayError(tuple(outcome.problems))  # each waiter its own
+        return self._answer(outcome)
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        content: bytes | None,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        prepaid: bool = False,
+    ) -> _Attempt:
+        """The call's attempts until one is final: its last result. `prepaid`: the first
+        request was spent on the budget already (a shared call's starter did)."""
+        loop = asyncio.get_running_loop()
         ticket = self._admit()
         outcome = Outcome.NEUTRAL
         try:
+            await self._first_slot(loop.time(), deadline)
             attempt = 0
             while True:
                 attempt += 1
-                if self._budget is not None:
-                    self._budget.spend()  # every request sent counts, retries included
+                if not self._pay(attempt, prepaid=prepaid):
+                    break
                 started = loop.time()
                 with self._observe(self._vendor, method, path) as status:
                     result = await self._attempt(method, path, params, content, headers, deadline)
@@ -252,19 +304,74 @@ class Upstream:
                 if result.retry_reason is None:
                     break
                 now = loop.time()
+                took = now - started
                 delay = self._retry_delay(
-                    method, attempt, result, ticket, took=now - started, left=deadline - now
+                    method, attempt, result, ticket, took=took, left=deadline - now
                 )
                 if delay is None:
                     break
-                self._retrying(method, path, attempt, result.retry_reason, delay)
-                await asyncio.sleep(delay)
+                # A retry takes a slot of the rate too; none in time: no retry.
+                start = self._slot(now + delay, deadline - took)
+                if start is None:
+                    break
+                self._retrying(method, path, attempt, result.retry_reason, start - now)
+                await asyncio.sleep(start - now)
         finally:
             if self._breaker is not None and ticket is not None:
                 self._breaker.record(ticket, outcome)
+        return result
+
+    def _answer(self, result: _Attempt) -> Any:
+        """The caller's own answer from a call's last result: parsed afresh, or a fresh
+        error (a shared result is read by every waiter)."""
         if result.error is not None:
-            raise result.error
+            raise GatewayError(tuple(result.error.problems))
         return self._parse(result)
+
+    def _pay(self, attempt: int, *, prepaid: bool) -> bool:
+        """Spends the request about to be sent on the request's budget (every request sent
+        counts, retries included); False: not to be sent. In a shared call (`prepaid`) a
+        retry past the starter's budget is not sent, and every waiter gets the last
+        attempt's answer, rather than the starter's LIMIT_EXCEEDED."""
+        budget = self._budget
+        if budget is None or (prepaid and attempt == 1):
+            return True
+        if prepaid and budget.spent >= budget.limit:
+            return False
+        budget.spend()
+        return True
+
+    def _slot(self, earliest: float, latest: float) -> float | None:
+        """When the next request may start under the vendor's rate (`earliest` when not
+        paced), or None when not before `latest`."""
+        if self._pacer is None:
+            return earliest
+        if self._pace_key is None:
+            self._pace_key = credential_key(self._base_url, self._headers.get("Authorization", ""))
+        return self._pacer.reserve(self._vendor, self._pace_key, earliest, latest)
+
+    async def _first_slot(self, now: float, deadline: float) -> None:
+        """Waits for the first request's slot; RATE_LIMITED at once, without a vendor call,
+        when it would not come before the deadline."""
+        start = self._slot(now, deadline)
+        if start is None:
+            assert self._pacer is not None and self._pace_key is not None
+            free = self._pacer.next_free(self._vendor, self._pace_key)
+            wait = max(1, math.ceil((free or now) - now))
+            rate = self._pacer.rate(self._vendor)
+            raise GatewayError(
+                (
+                    Problem(
+                        ErrorCode.RATE_LIMITED,
+                        f"the gateway sends {self._label} at most {rate:g} requests a second "
+                        "per credential, and this one could not start before its deadline",
+                        None,
+                        wait,
+                    ),
+                )
+            )
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def _attempt(
         self,
@@ -497,6 +604,15 @@ _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization"}
 # "Bearer" and a token-ish word (RFC 6750's b64token, 8 characters or more): a message that
 # merely says "the bearer of this invoice" keeps its words.
 _BEARER = r"(?i:(?P<bearer>\bbearer)(?:\s|%20|\+)+[A-Za-z0-9\-._~+/%]{8,}=*)"
+
+
+async def _settled(call: Awaitable[_Attempt]) -> _Attempt | GatewayError:
+    """A call's result, or its GatewayError as a value: one shared outcome that each waiter
+    raises afresh."""
+    try:
+        return await call
+    except GatewayError as exc:
+        return exc
 
 
 def _status(attempt: _Attempt) -> str:
