@@ -301,17 +301,19 @@ class Upstream:
                     result = await self._attempt(method, path, params, content, headers, deadline)
                     status[0] = _status(result)
                 outcome = result.outcome
-                if result.retry_reason is None:
-                    break
                 now = loop.time()
                 took = now - started
+                if self._pacer is not None and result.response is not None:
+                    self._pacer.answered(self._vendor, took)
+                if result.retry_reason is None:
+                    break
                 delay = self._retry_delay(
                     method, attempt, result, ticket, took=took, left=deadline - now
                 )
                 if delay is None:
                     break
                 # A retry takes a slot of the rate too; none in time: no retry.
-                start = self._slot(now + delay, deadline - took)
+                start = self._slot(now + delay, deadline)
                 if start is None:
                     break
                 self._retrying(method, path, attempt, result.retry_reason, start - now)
@@ -341,14 +343,14 @@ class Upstream:
         budget.spend()
         return True
 
-    def _slot(self, earliest: float, latest: float) -> float | None:
+    def _slot(self, earliest: float, deadline: float) -> float | None:
         """When the next request may start under the vendor's rate (`earliest` when not
-        paced), or None when not before `latest`."""
+        paced), or None when it could not be answered before `deadline`."""
         if self._pacer is None:
             return earliest
         if self._pace_key is None:
             self._pace_key = credential_key(self._base_url, self._headers.get("Authorization", ""))
-        return self._pacer.reserve(self._vendor, self._pace_key, earliest, latest)
+        return self._pacer.reserve(self._vendor, self._pace_key, earliest, deadline)
 
     async def _first_slot(self, now: float, deadline: float) -> None:
         """Waits for the first request's slot; RATE_LIMITED at once, without a vendor call,
@@ -364,7 +366,8 @@ class Upstream:
                     Problem(
                         ErrorCode.RATE_LIMITED,
                         f"the gateway sends {self._label} at most {rate:g} requests a second "
-                        "per credential, and this one could not start before its deadline",
+                        "per credential, and this request's turn would come too late for an "
+                        "answer in time",
                         None,
                         wait,
                     ),

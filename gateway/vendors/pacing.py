@@ -40,6 +40,8 @@ class Pacer:
         self._intervals = {vendor: share / rate for vendor, rate in rates.items() if rate > 0}
         self._capacity = capacity
         self._next: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # Seconds a vendor's answers take, a moving average by vendor (paced ones only).
+        self._took: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._next)
@@ -49,16 +51,22 @@ class Pacer:
         interval = self._intervals.get(vendor)
         return None if interval is None else 1 / interval
 
-    def reserve(self, vendor: str, key: str, earliest: float, latest: float) -> float | None:
+    def answered(self, vendor: str, seconds: float) -> None:
+        """A request to `vendor` was answered in `seconds`."""
+        if vendor in self._intervals:
+            before = self._took.get(vendor)
+            self._took[vendor] = seconds if before is None else 0.8 * before + 0.2 * seconds
+
+    def reserve(self, vendor: str, key: str, earliest: float, deadline: float) -> float | None:
         """When a request to `vendor` with the credential `key` may start: the first free
-        slot not before `earliest`, taken, or None (nothing taken) when it would come at or
-        after `latest`. Times are one clock's (the event loop's)."""
+        slot not before `earliest`, taken; or None (nothing taken) when the request, started
+        then, would not be answered before `deadline`. Times are the event loop's clock."""
         interval = self._intervals.get(vendor)
         if interval is None:
             return earliest
         schedule = (vendor, key)
         start = max(earliest, self._next.get(schedule, earliest))
-        if start >= latest:
+        if start + self._took.get(vendor, 0.0) >= deadline:
             return None
         self._next[schedule] = start + interval
         self._next.move_to_end(schedule)

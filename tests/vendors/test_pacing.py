@@ -65,3 +65,16 @@ def test_the_key_never_holds_the_credential() -> None:
 def test_nonsense_is_refused() -> None:
     with pytest.raises(ValueError):
         Pacer({"kantata": 1}, share=0)
+
+
+def test_a_slot_too_late_for_the_answer_is_refused() -> None:
+    # The vendor answers in about 0.4 s: a turn 0.25 s before the deadline is no use.
+    pacer = Pacer({"kantata": 4})
+    pacer.answered("kantata", 0.4)
+    assert pacer.reserve("kantata", "k", 0.0, 1.0) == 0.0
+    assert pacer.reserve("kantata", "k", 0.0, 1.0) == 0.25
+    assert pacer.reserve("kantata", "k", 0.0, 1.0) == 0.5
+    assert pacer.reserve("kantata", "k", 0.0, 1.0) is None  # 0.75 + 0.4 is past 1.0
+    for _ in range(3):  # answers got faster: the estimate follows, in steps
+        pacer.answered("kantata", 0.0)
+    assert pacer.reserve("kantata", "k", 0.0, 1.0) == 0.75
