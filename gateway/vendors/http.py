@@ -139,6 +139,16 @@ def _unobserved(vendor: str, method: str, path: str) -> Iterator[list[str]]:
     yield [""]
 
 
+class _Request(NamedTuple):
+    """One call as it goes on the wire, whatever its attempts."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]]
+    content: bytes | None
+    headers: dict[str, str]
+
+
 class _Attempt(NamedTuple):
     """One request's result: an answer (and its body) or the error the caller would see,
     what it says about the host, why it may be retried (None: it is final), and the
@@ -251,7 +261,7 @@ class Upstream:
         deadline = loop.time() + self._deadline
         if self._shared is None or method.upper() != "GET" or content is not None:
             return self._answer(
-                await self._exchange(method, path, params, content, headers, deadline)
+                await self._exchange(_Request(method, path, params, content, headers), deadline)
             )
 
         def begin() -> Awaitable[_Attempt | GatewayError]:
@@ -259,7 +269,9 @@ class Upstream:
             # its LIMIT_EXCEEDED is its own, never handed to those who join.
             self._pay(1, prepaid=False)
             return _settled(
-                self._exchange(method, path, params, content, headers, deadline, prepaid=True)
+                self._exchange(
+                    _Request(method, path, params, content, headers), deadline, prepaid=True
+                )
             )
 
         key = read_key(self._vendor, self.url(path), params, headers)
@@ -274,18 +286,11 @@ class Upstream:
         return self._answer(outcome)
 
     async def _exchange(
-        self,
-        method: str,
-        path: str,
-        params: Sequence[tuple[str, str]],
-        content: bytes | None,
-        headers: dict[str, str],
-        deadline: float,
-        *,
-        prepaid: bool = False,
+        self, request: _Request, deadline: float, *, prepaid: bool = False
     ) -> _Attempt:
         """The call's attempts until one is final: its last result. `prepaid`: the first
         request was spent on the budget already (a shared call's starter did)."""
+        method, path = request.method, request.path
         loop = asyncio.get_running_loop()
         ticket = self._admit()
         outcome = Outcome.NEUTRAL
@@ -298,7 +303,7 @@ class Upstream:
                     break
                 started = loop.time()
                 with self._observe(self._vendor, method, path) as status:
-                    result = await self._attempt(method, path, params, content, headers, deadline)
+                    result = await self._attempt(request, deadline)
                     status[0] = _status(result)
                 outcome = result.outcome
                 now = loop.time()
@@ -376,15 +381,8 @@ class Upstream:
         if start > now:
             await asyncio.sleep(start - now)
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: Sequence[tuple[str, str]],
-        content: bytes | None,
-        headers: dict[str, str],
-        deadline: float,
-    ) -> _Attempt:
+    async def _attempt(self, call: _Request, deadline: float) -> _Attempt:
+        method, path, params, content, headers = call
         response = None
         try:
             request = self._client.build_request(

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -205,71 +206,71 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def start_all(processes: Processes, rate: float, logs: Path) -> tuple[Process, dict[str, Process]]:
+    """The sandbox, and a gateway per row, all answering."""
+    sandbox = start_sandbox(processes)
+    unshared = {"GATEWAY_UPSTREAM_DEDUP": "false"}
+    paced = {**unshared, "KANTATA_MAX_RATE": f"{rate:g}"}
+    envs = {
+        "dedup on": {},
+        "dedup off": unshared,
+        "shaping off": unshared,
+        "shaping on": paced,
+        SHORT: {**paced, "GATEWAY_UPSTREAM_TIMEOUT": "2"},
+    }
+    gateways = {
+        setting: start_gateway(processes, sandbox, f"gateway-{n}", **env)
+        for n, (setting, env) in enumerate(envs.items())
+    }
+    wait_ready(sandbox, SANDBOX_READY, logs)
+    for gateway in gateways.values():
+        wait_ready(gateway, "/healthz", logs)
+    return sandbox, gateways
+
+
+def run_rows(args: argparse.Namespace, sandbox: Sandbox, gateways: dict[str, Process]) -> list[Row]:
+    rows = []
+    sandbox.set_latency(LATENCY_MS)
+    for setting in args.order:
+        gateway = gateways[setting]
+        asyncio.run(closed_loop(gateway.origin, 100, 8, Row("warm-up", setting)))
+        row = Row("(a) one popular invoice", setting)
+        load = closed_loop(gateway.origin, args.reads, args.connections, row)
+        rows.append(measure(gateway, sandbox, row, load))
+        print(f"{setting}: done", file=sys.stderr, flush=True)
+    limit = {"rate_limit_per_second": args.rate}
+    sandbox.http.patch(f"/{VENDOR}/_control/settings", json=limit).raise_for_status()
+    for setting in ("shaping off", "shaping on", SHORT):
+        gateway = gateways[setting]
+        time.sleep(1.5)  # the sandbox's bucket full again
+        row = Row(f"(b) {args.offered:g}x a {args.rate:g}/s vendor limit", setting)
+        offered = args.offered * args.rate
+        load = open_loop(gateway.origin, offered, args.seconds, args.connections, row)
+        rows.append(measure(gateway, sandbox, row, load))
+        print(f"{setting}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # through the `finally`: every process started stops
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    rows: list[Row] = []
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="vendor-budget-") as logs:
         processes = Processes(Path(logs))
-        sandbox: Sandbox | None = None
         try:
-            sandbox_process = start_sandbox(processes)
-            gateways = {
-                "dedup on": start_gateway(processes, sandbox_process, "dedup-on"),
-                "dedup off": start_gateway(
-                    processes, sandbox_process, "dedup-off", GATEWAY_UPSTREAM_DEDUP="false"
-                ),
-                "shaping off": start_gateway(
-                    processes, sandbox_process, "shaping-off", GATEWAY_UPSTREAM_DEDUP="false"
-                ),
-                "shaping on": start_gateway(
-                    processes,
-                    sandbox_process,
-                    "shaping-on",
-                    GATEWAY_UPSTREAM_DEDUP="false",
-                    KANTATA_MAX_RATE=f"{args.rate:g}",
-                ),
-                SHORT: start_gateway(
-                    processes,
-                    sandbox_process,
-                    "shaping-on-short",
-                    GATEWAY_UPSTREAM_DEDUP="false",
-                    KANTATA_MAX_RATE=f"{args.rate:g}",
-                    GATEWAY_UPSTREAM_TIMEOUT="2",
-                ),
-            }
-            wait_ready(sandbox_process, SANDBOX_READY, Path(logs))
-            for gateway in gateways.values():
-                wait_ready(gateway, "/healthz", Path(logs))
+            sandbox_process, gateways = start_all(processes, args.rate, Path(logs))
             sandbox = Sandbox(sandbox_process)
-            sandbox.set_latency(LATENCY_MS)
-            for setting in args.order:
-                gateway = gateways[setting]
-                asyncio.run(closed_loop(gateway.origin, 100, 8, Row("warm-up", setting)))
-                row = Row("(a) one popular invoice", setting)
-                load = closed_loop(gateway.origin, args.reads, args.connections, row)
-                rows.append(measure(gateway, sandbox, row, load))
-                print(f"{setting}: done", file=sys.stderr, flush=True)
-            limit = {"rate_limit_per_second": args.rate}
-            sandbox.http.patch(f"/{VENDOR}/_control/settings", json=limit).raise_for_status()
-            for setting in ("shaping off", "shaping on", SHORT):
-                gateway = gateways[setting]
-                time.sleep(1.5)  # the sandbox's bucket full again
-                row = Row(f"(b) {args.offered:g}x a {args.rate:g}/s vendor limit", setting)
-                load = open_loop(
-                    gateway.origin,
-                    args.offered * args.rate,
-                    args.seconds,
-                    args.connections,
-                    row,
-                )
-                rows.append(measure(gateway, sandbox, row, load))
-                print(f"{setting}: done", file=sys.stderr, flush=True)
+            try:
+                rows = run_rows(args, sandbox, gateways)
+            finally:
+                sandbox.close()
         except KeyboardInterrupt:
             print("\ninterrupted: stopping every process started", file=sys.stderr)
             return 130
         finally:
-            if sandbox is not None:
-                sandbox.close()
             processes.stop_all()
     print(table(rows))
     print(

@@ -4,25 +4,16 @@ answers 429 as its vendor does, per token, and only while the switch is on."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from gateway.sandbox import create_sandbox_app
 from gateway.sandbox.kantata.auth import READONLY_TOKEN, SANDBOX_TOKEN
 from gateway.sandbox.kitchen import SANDBOX_API_KEY
 from gateway.sandbox.throttle import Throttle
-from tests.server import serve
 
 KANTATA_READ = "/kantata/api/v1/invoices/101"
 KITCHEN_READ = "/kitchen/demo/api/members"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[httpx.Client]:
-    with serve(create_sandbox_app()) as url, httpx.Client(base_url=url) as client:
-        yield client
 
 
 @pytest.fixture
