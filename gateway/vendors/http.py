@@ -259,20 +259,21 @@ class Upstream:
             headers["X-Request-Id"] = request_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
-        if self._shared is None or method.upper() != "GET" or content is not None:
-            return self._answer(
-                await self._exchange(_Request(method, path, params, content, headers), deadline)
-            )
+        call = _Request(method, path, params, content, headers)
+        if self._shared is None:
+            return self._answer(await self._exchange(call, deadline))
+        if method.upper() != "GET" or content is not None:
+            try:
+                return self._answer(await self._exchange(call, deadline))
+            finally:
+                # Ended, whatever it did: reads from now on are not the ones before it.
+                self._shared.wrote(self._vendor)
 
         def begin() -> Awaitable[_Attempt | GatewayError]:
             # Only the caller that starts the call pays for it, here, in its own request:
             # its LIMIT_EXCEEDED is its own, never handed to those who join.
             self._pay(1, prepaid=False)
-            return _settled(
-                self._exchange(
-                    _Request(method, path, params, content, headers), deadline, prepaid=True
-                )
-            )
+            return _settled(self._exchange(call, deadline, prepaid=True))
 
         key = read_key(self._vendor, self.url(path), params, headers)
         try:

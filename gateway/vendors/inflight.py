@@ -12,6 +12,12 @@ The shared call runs in a task of its own, so the caller that started it may go 
 deadline. The task is cancelled when its last waiter leaves, and its entry is removed as
 soon as it ends, however it ends, so nothing outlives the call.
 
+A read never joins one that started before a write to the same vendor ended (`wrote`,
+told by `Upstream` whenever a request other than a read comes back, however it ends):
+a caller that saw its write answered, or a writer that holds the invoice's lock after the
+last writer, reads what the vendor holds now, never an answer already on its way before.
+The call in flight goes on for the waiters it has; later readers start a new one.
+
 The work should return its outcome rather than raise (an error as a value): the one
 result object is handed to every waiter, and each makes its own answer from it (parses
 the bytes, raises a fresh exception), so no waiter sees what another changed. Should the
@@ -58,6 +64,7 @@ def read_key(
 @dataclass
 class _Call(Generic[T]):
     task: asyncio.Task[T]
+    epoch: int  # the vendor's writes ended before it started
     waiters: int = 0
 
 
@@ -68,9 +75,15 @@ class SharedCalls:
         self._watch = watch
         # Values are `_Call`s of whatever outcome type their work returns.
         self._calls: dict[str, _Call[object]] = {}
+        # Writes ended, by vendor key (as many entries as vendors).
+        self._epochs: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._calls)
+
+    def wrote(self, vendor: str) -> None:
+        """A write to `vendor` ended: no read started before may be joined any more."""
+        self._epochs[vendor] = self._epochs.get(vendor, 0) + 1
 
     async def run(
         self,
@@ -84,9 +97,10 @@ class SharedCalls:
         (before returning its awaitable) is raised to this caller alone. Waits until
         `deadline` (the event loop's clock) at most: then TimeoutError, and the call goes
         on for the others."""
+        epoch = self._epochs.get(vendor, 0)
         call = self._calls.get(key)
-        if call is None:
-            call = self._start(key, work)
+        if call is None or call.epoch != epoch:
+            call = self._start(key, epoch, work)
         elif self._watch is not None:
             self._watch.shared(vendor)
         call.waiters += 1
@@ -105,7 +119,7 @@ class SharedCalls:
                 self._forget(key, call)
         return outcome  # type: ignore[return-value]  # the task of this key's `work`
 
-    def _start(self, key: str, work: Callable[[], Awaitable[T]]) -> _Call[object]:
+    def _start(self, key: str, epoch: int, work: Callable[[], Awaitable[T]]) -> _Call[object]:
         # Called here, in the starter's context: what `work()` raises before it returns
         # its awaitable is the starter's alone (its call budget), and nothing is kept.
         pending = work()
@@ -114,7 +128,7 @@ class SharedCalls:
             return await pending
 
         task: asyncio.Task[object] = asyncio.create_task(running())
-        call: _Call[object] = _Call(task)
+        call: _Call[object] = _Call(task, epoch)
         self._calls[key] = call
 
         def ended(done: asyncio.Task[object]) -> None:

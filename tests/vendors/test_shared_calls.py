@@ -161,6 +161,33 @@ def test_work_that_raises_is_a_fresh_error_for_each_waiter() -> None:
     assert all(isinstance(e.__cause__, KeyError) for e in errors)
 
 
+def test_no_read_joins_one_that_started_before_a_write_ended() -> None:
+    shared = SharedCalls()
+    runs = 0
+
+    async def work() -> int:
+        nonlocal runs
+        runs += 1
+        mine = runs
+        await asyncio.sleep(0.05)
+        return mine
+
+    async def scenario() -> list[int]:
+        deadline = asyncio.get_running_loop().time() + 5
+        before = asyncio.create_task(shared.run("v", "k", work, deadline))
+        await asyncio.sleep(0.01)
+        shared.wrote("other vendor")  # no matter here
+        joined = asyncio.create_task(shared.run("v", "k", work, deadline))
+        await asyncio.sleep(0.01)
+        shared.wrote("v")
+        after = [asyncio.create_task(shared.run("v", "k", work, deadline)) for _ in range(2)]
+        results = await asyncio.gather(before, joined, *after)
+        assert len(shared) == 0
+        return results
+
+    assert asyncio.run(scenario()) == [1, 1, 2, 2]
+
+
 # Upstream over a fake transport
 
 
