@@ -247,7 +247,6 @@ def create_app(
         for client in http.values():
             tracing.instrument(client)
         app.state.breakers, app.state.retry_stats = breakers, retry_stats
-        app.state.shared_calls, app.state.pacer = shared_calls, pacer
         try:
             # /readyz answers from checks this task keeps fresh (gateway/ops/readiness.py).
             async with readiness.running():
@@ -265,6 +264,7 @@ def create_app(
     middleware = [Middleware(tracing.server_spans)] if tracing.enabled else []
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
+    app.state.shared_calls, app.state.pacer = shared_calls, pacer  # for tests to look into
     return app
 
 
