@@ -8,9 +8,12 @@ credential. Only reads are shared (`Upstream` asks for GETs without a body): a w
 never sent once for two callers.
 
 The shared call runs in a task of its own, so the caller that started it may go away
-(client gone, its own deadline) without failing the others: each waiter waits with its own
-deadline. The task is cancelled when its last waiter leaves, and its entry is removed as
-soon as it ends, however it ends, so nothing outlives the call.
+(client gone, cancelled) without failing the others: each waiter waits with its own
+deadline. The call itself keeps the deadline of the caller that started it: every caller
+has the same GATEWAY_UPSTREAM_TIMEOUT, so no joiner's ends sooner, but one that joined
+late may hear UPSTREAM_TIMEOUT with some of its own time left. The task is cancelled when
+its last waiter leaves, and its entry is removed as soon as it ends, however it ends, so
+nothing outlives the call.
 
 A read never joins one that started before a write to the same vendor ended (`wrote`,
 told by `Upstream` whenever a request other than a read comes back, however it ends):
