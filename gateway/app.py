@@ -39,6 +39,8 @@ from gateway.settings import Settings
 from gateway.vendors.base import ClientOptions
 from gateway.vendors.breaker import Breakers
 from gateway.vendors.factory import http_clients, vendor_client
+from gateway.vendors.inflight import SharedCalls
+from gateway.vendors.pacing import Pacer
 from gateway.vendors.registry import Registry, default_registry
 from gateway.vendors.retry import RetryStats
 
@@ -55,6 +57,7 @@ def create_app(
     registry: Registry | None = None,
     graphiql_assets: Path = SHIPPED,
     shared_metrics: SharedMetrics | None = None,
+    workers: int = 1,
 ) -> Starlette:
     """The gateway over `registry`'s vendors (default: Kantata OX and Kitchen.co). With the
     sandbox on, the emulators are mounted under /sandbox and the gateway calls them over
@@ -64,7 +67,8 @@ def create_app(
     variables and shuts down when it stops (gateway/ops/tracing.py). GraphiQL's files
     come from `graphiql_assets` (default: the copy inside this package; tests name a broken
     one). With `shared_metrics`, the app is one of several worker processes and /metrics
-    adds up the values of all of them (gateway/ops/multiprocess.py)."""
+    adds up the values of all of them (gateway/ops/multiprocess.py); `workers` is how many
+    there are, and each paces its vendor calls at its share of each `<PREFIX>_MAX_RATE`."""
     registry = registry or default_registry()
     routes: list[BaseRoute] = []
     if settings.sandbox_enabled:
@@ -89,6 +93,11 @@ def create_app(
     # App-lifetime, shared by every request: a breaker per vendor host, retry counters.
     breakers = Breakers(settings.resilience, watch=observer)
     retry_stats = RetryStats(watch=observer)
+    # App-lifetime too: the vendor reads in flight (shared by identical ones) and the
+    # schedules of each vendor's rate per credential.
+    shared_calls = SharedCalls(watch=observer) if settings.upstream_dedup else None
+    rates = {vendor.key: settings.vendor(vendor.key).max_rate for vendor in registry.vendors}
+    pacer = Pacer(rates, share=workers) if any(rates.values()) else None
 
     # Shared state (idempotency, persisted queries, rate limits): in this process, or in
     # Redis when configured, through one client the lifespan opens and closes.
@@ -110,6 +119,8 @@ def create_app(
             stats=retry_stats,
             observer=observer,
             budget=budget,
+            shared=shared_calls,
+            pacer=pacer,
         )
 
         def client_for(vendor: Vendor) -> VendorClient:
@@ -214,6 +225,8 @@ def create_app(
             )
         if tracing.problem is not None:
             log.warning(tracing.problem)
+        if pacer is not None:
+            log.info("vendor rates: %s", pacing_summary(pacer, registry, workers))
         if manifests is not None:
             log.info(
                 "persisted documents: %d ids, %d documents, from %s",
@@ -251,6 +264,7 @@ def create_app(
     middleware = [Middleware(tracing.server_spans)] if tracing.enabled else []
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
+    app.state.shared_calls, app.state.pacer = shared_calls, pacer  # for tests to look into
     return app
 
 
@@ -276,6 +290,22 @@ def export_schema(registry: Registry | None = None) -> str:
     """The SDL of the schema the gateway serves over `registry`'s vendors."""
     vendors = (registry or default_registry()).vendors
     return build_schema(vendors=vendors).as_str() + "\n"
+
+
+def pacing_summary(pacer: Pacer, registry: Registry, workers: int) -> str:
+    """Which vendors are paced, at what rate per credential, in this process."""
+    parts = []
+    for adapter in registry:
+        rate = pacer.rate(adapter.vendor.key)
+        if rate is None:
+            parts.append(f"{adapter.vendor.key} unpaced")
+            continue
+        share = f" (each of {workers} workers: {rate:g})" if workers > 1 else ""
+        parts.append(
+            f"{adapter.vendor.key} at most {rate * workers:g} requests a second per "
+            f"credential{share}"
+        )
+    return "; ".join(parts)
 
 
 def startup_summary(settings: Settings, registry: Registry, *, tracing: str) -> str:

@@ -40,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=AUTO,
         help="worker processes (uvicorn), or `auto` (the default): one per core with real "
         "vendors, one with the sandbox; more than 1 needs real vendors (not the sandbox), "
-        "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits",
+        "and GATEWAY_REDIS_URL to share idempotency, persisted queries and rate limits; "
+        "each worker paces its vendor calls at 1/N of each <VENDOR>_MAX_RATE",
     )
     serve.add_argument(
         "--sandbox",
@@ -222,6 +223,10 @@ WORKERS_WITH_SANDBOX = (
 )
 
 
+# How many workers the parent started, for each of them (not a setting: set by `serve`).
+WORKERS_ENV = "INVOICE_GATEWAY_WORKERS"
+
+
 def _serve_workers(
     parser: argparse.ArgumentParser, settings: Settings, host: str, port: int, workers: int
 ) -> int:
@@ -241,6 +246,7 @@ def _serve_workers(
     except SettingsError as exc:
         parser.error(str(exc))
     os.environ["GATEWAY_SANDBOX"] = "false"  # what --no-sandbox said, for the workers
+    os.environ[WORKERS_ENV] = str(workers)  # each paces its vendor calls at rate/N
     return _run(
         parser, "gateway.cli:worker_app", host, port, settings, factory=True, workers=workers
     )
@@ -256,7 +262,11 @@ def worker_app() -> object:
 
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format)
-    return create_app(settings, shared_metrics=SharedMetrics.of_worker(os.environ))
+    return create_app(
+        settings,
+        shared_metrics=SharedMetrics.of_worker(os.environ),
+        workers=int(os.environ.get(WORKERS_ENV, "1")),
+    )
 
 
 def _graphiql_assets() -> int:

@@ -109,6 +109,8 @@ class Settings:
     # The most bytes read from one vendor answer, after decompression; more is a typed
     # upstream error, read no further.
     upstream_max_bytes: int = 4_000_000
+    # Identical vendor reads in flight at once share one call (gateway/vendors/inflight.py).
+    upstream_dedup: bool = True
     # The gateway's own door: when keys are set, every GraphQL request needs one.
     api_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
@@ -179,6 +181,7 @@ class Settings:
             upstream_max_bytes=read.integer(
                 "GATEWAY_UPSTREAM_MAX_BYTES", cls.upstream_max_bytes, 1_000, 1_000_000_000
             ),
+            upstream_dedup=bool(read.flag("GATEWAY_UPSTREAM_DEDUP", cls.upstream_dedup)),
             sandbox_quirks=read.quirks("GATEWAY_SANDBOX_QUIRKS"),
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
@@ -306,7 +309,8 @@ class _Reader:
                 self.problems.append(f"{name} is not a setting of the gateway{hint}")
 
     def vendor(self, adapter: VendorAdapter) -> VendorConfig:
-        """`<PREFIX>_BASE_URL`, `<PREFIX>_TOKEN`, and each of the adapter's params."""
+        """`<PREFIX>_BASE_URL`, `<PREFIX>_TOKEN`, `<PREFIX>_MAX_RATE`, and each of the
+        adapter's params."""
         params: dict[str, str] = {}
         for param in adapter.params:
             value = self.text(param.setting)
@@ -321,6 +325,8 @@ class _Reader:
             base_url=self.url(f"{prefix}_BASE_URL"),
             token=self.text(f"{prefix}_TOKEN"),
             params=params,
+            # Requests a second per credential; fractions for vendors that count per minute.
+            max_rate=self.number(f"{prefix}_MAX_RATE", VendorConfig.max_rate, 0, 10_000),
         )
 
     def text(self, name: str) -> str | None:

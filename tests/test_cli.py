@@ -14,8 +14,11 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from gateway.app import pacing_summary
+from gateway.cli import WORKERS_ENV, worker_app
 from gateway.http import serving
 from gateway.settings import Server, SettingsError
+from gateway.vendors.registry import default_registry
 from tests.server import free_port
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
@@ -308,3 +311,22 @@ def test_serve_refuses_a_worker_count_that_is_not_auto_or_a_whole_number(workers
     )
     assert done.returncode == 2
     assert "--workers: expected `auto`" in done.stderr
+
+
+def test_each_worker_paces_at_its_share_of_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith(("GATEWAY_", "KANTATA_", "KITCHEN_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("KANTATA_MAX_RATE", "10")
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    # Not this test process's logging: the worker's own would replace its handlers.
+    monkeypatch.setattr("gateway.ops.logs.configure_logging", lambda *_: None)
+    app = worker_app()
+    pacer = app.state.pacer  # type: ignore[attr-defined]
+    assert pacer.rate("kantata") == 2.5
+    assert pacer.rate("kitchen") is None
+    registry = default_registry()
+    assert pacing_summary(pacer, registry, 4) == (
+        "kantata at most 10 requests a second per credential (each of 4 workers: 2.5); "
+        "kitchen unpaced"
+    )

@@ -110,6 +110,9 @@ def start(monkeypatch: pytest.MonkeyPatch, command: list[str], env: dict[str, st
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # `serve` with several workers tells them their count in the environment: restored after.
+    monkeypatch.setenv(cli.WORKERS_ENV, "")
+    monkeypatch.delenv(cli.WORKERS_ENV)
     started: list[Started] = []
 
     def run(

@@ -227,3 +227,30 @@ def test_good_urls_are_kept() -> None:
     )
     assert settings.vendor("kantata").base_url == "http://127.0.0.1:9/api/v1"
     assert settings.redis_url == "redis://h:6379/0"
+
+
+def test_vendor_rates_and_read_sharing_are_read() -> None:
+    settings = Settings.from_env(
+        {"KANTATA_MAX_RATE": "2.5", "KITCHEN_MAX_RATE": "0.5", "GATEWAY_UPSTREAM_DEDUP": "false"}
+    )
+    assert settings.vendor("kantata").max_rate == 2.5
+    assert settings.vendor("kitchen").max_rate == 0.5
+    assert settings.upstream_dedup is False
+    defaults = Settings.from_env({})
+    assert defaults.vendor("kantata").max_rate == 0 and defaults.upstream_dedup is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"KANTATA_MAX_RATE": "fast"}, "KANTATA_MAX_RATE must be a number"),
+        ({"KANTATA_MAX_RATE": "-1"}, "KANTATA_MAX_RATE must be between 0 and 10000"),
+        ({"KITCHEN_MAX_RATE": "nan"}, "KITCHEN_MAX_RATE must be between 0 and 10000"),
+        ({"KITCHEN_MAX_RATE": "inf"}, "KITCHEN_MAX_RATE must be between 0 and 10000"),
+        ({"KITCHEN_MAX_RATES": "5"}, "did you mean KITCHEN_MAX_RATE"),
+        ({"GATEWAY_UPSTREAM_DEDUP": "maybe"}, "GATEWAY_UPSTREAM_DEDUP must be true or false"),
+    ],
+)
+def test_bad_rates_and_sharing_switches_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)

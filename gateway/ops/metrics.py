@@ -158,6 +158,12 @@ class Observer:
             ["vendor", "reason"],
             registry=r,
         )
+        self.shared_calls = Counter(
+            "gateway_upstream_shared",
+            "Vendor reads that joined an identical one in flight instead of sending their own",
+            ["vendor"],
+            registry=r,
+        )
         self.short_circuits = Counter(
             "gateway_upstream_short_circuits",
             "Calls failed fast by an open circuit breaker, without a vendor request",
@@ -273,6 +279,9 @@ class Observer:
 
     def retried(self, vendor: str, reason: str) -> None:
         self.retries.labels(vendor, reason).inc()
+
+    def shared(self, vendor: str) -> None:
+        self.shared_calls.labels(vendor).inc()
 
     def short_circuited(self, vendor: str) -> None:
         self.short_circuits.labels(vendor).inc()

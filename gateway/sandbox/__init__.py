@@ -41,19 +41,22 @@ SANDBOX_CREDENTIALS = SandboxCredentials(
 def sandboxed(settings: Settings, origin: str) -> Settings:
     """`settings` pointed at the embedded sandbox served at `origin`, with the sandbox's
     demo credentials in place of any configured ones (a real vendor token is never sent
-    to the emulators)."""
+    to the emulators). Each vendor's rate (`<PREFIX>_MAX_RATE`) stays as configured."""
     demo = SANDBOX_CREDENTIALS
     return replace(
         settings,
         sandbox=True,
         vendors={
             "kantata": VendorConfig(
-                base_url=f"{origin}/sandbox/kantata/api/v1", token=demo.kantata_token
+                base_url=f"{origin}/sandbox/kantata/api/v1",
+                token=demo.kantata_token,
+                max_rate=settings.vendor("kantata").max_rate,
             ),
             "kitchen": VendorConfig(
                 base_url=f"{origin}/sandbox/kitchen/{{workspace}}/api",
                 token=demo.kitchen_token,
                 params={"workspace": demo.kitchen_workspace},
+                max_rate=settings.vendor("kitchen").max_rate,
             ),
         },
     )

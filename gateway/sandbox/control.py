@@ -41,6 +41,10 @@ answer passes through untouched. `GET /_control/settings` lists one once it has 
 - `echo_credentials_in_errors` (bool, default false): in every 4xx and 5xx JSON answer,
   each `"message"` string (at any depth) gets the request's `Authorization` header value
   appended, as `... (Authorization: Bearer <token>)`.
+- `rate_limit_per_second` (number >= 0, default 0: off): requests a second each token may
+  send, in bursts of up to a second's worth; over it the emulator answers 429 as its vendor
+  does, and the request is recorded with `faulted: true` (gateway/sandbox/throttle.py).
+  Checked before any fault.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import Disconnected, read_body, replaying
+from gateway.sandbox import throttle
 
 CONTROL_PREFIX = "/_control"
 
@@ -68,6 +73,7 @@ ANSWER_SWITCHES: dict[str, Any] = {
     "gzip_answers": False,
     "pad_answer_bytes": 0,
     "echo_credentials_in_errors": False,
+    throttle.SWITCH: 0.0,
 }
 _MAX_PADDING = 2**31
 
@@ -176,12 +182,16 @@ class ControlledApp:
         reset: Callable[[], None],
         default_settings: dict[str, Any] | None = None,
         quirks: Mapping[str, Any] | None = None,
+        rate_limited: throttle.Refusal | None = None,
     ) -> None:
         """`quirks` are the switches this emulator starts (and resets) with, in place of
-        the defaults; an unknown name or a value of the wrong type is a ValueError."""
+        the defaults; an unknown name or a value of the wrong type is a ValueError.
+        `rate_limited` is the emulator's 429 (default: a bare one)."""
         self.app = app
         self.control = control
         self._reset_data = reset
+        self._throttle = throttle.Throttle()
+        self._rate_limited = rate_limited or _bare_429
         # Every switch this emulator takes, listed by `GET /_control/settings` with its value.
         self._default_settings = {**ANSWER_SWITCHES, **(default_settings or {})}
         self._known_settings = self._default_settings
@@ -194,6 +204,7 @@ class ControlledApp:
 
     def reset(self) -> None:
         self._reset_data()
+        self._throttle.clear()
         self.control.requests.clear()
         self.control.faults.clear()
         self.control.settings.clear()
@@ -255,6 +266,9 @@ class ControlledApp:
         padding = patch.get("pad_answer_bytes", 0)
         if not 0 <= padding <= _MAX_PADDING:
             return f"pad_answer_bytes must be between 0 and {_MAX_PADDING}"
+        rate = patch.get(throttle.SWITCH, 0)
+        if not 0 <= rate <= throttle.MAX_RATE:  # NaN fails too
+            return f"{throttle.SWITCH} must be between 0 and {throttle.MAX_RATE:g}"
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -292,6 +306,12 @@ class ControlledApp:
             or settings.get("echo_credentials_in_errors")
         ):
             send = _Rewriter(scope, receive, send, settings).send
+        rate = float(settings.get(throttle.SWITCH, 0))
+        wait = self._throttle.wait(_authorization(scope), rate) if rate else None
+        if wait is not None:
+            recorded.faulted = True
+            await self._rate_limited(wait)(scope, receive, send)
+            return
         fault = self.control.take_fault(method, path)
         if fault is not None:
             if fault.delay_ms:
@@ -308,6 +328,18 @@ class ControlledApp:
                 return
 
         await self.app(scope, replaying(body, receive), send)
+
+
+def _authorization(scope: Scope) -> str:
+    """The request's Authorization header (never recorded: it only picks a bucket)."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _bare_429(wait: float) -> Response:
+    return JSONResponse({"message": "Too Many Requests"}, status_code=429)
 
 
 def _relative_path(scope: MutableMapping[str, Any]) -> str:

@@ -23,6 +23,8 @@ from gateway.core.errors import ErrorCode, GatewayError
 from gateway.core.ids import IdShapes
 from gateway.vendors.breaker import Breakers
 from gateway.vendors.http import CallObserver, ErrorReader, Upstream
+from gateway.vendors.inflight import SharedCalls
+from gateway.vendors.pacing import Pacer
 from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import RetryStats
 
@@ -49,6 +51,8 @@ class VendorConfig:
     base_url: str | None = None
     token: str | None = field(default=None, repr=False)  # a secret: never in a log line
     params: Mapping[str, str] = field(default_factory=dict)
+    # Requests a second the gateway sends per credential (`<PREFIX>_MAX_RATE`); 0: no limit.
+    max_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ class Credentials:
 @dataclass(frozen=True)
 class ClientOptions:
     """What the app lends every vendor client: deadlines, retries, the breakers, the
-    counters, and the request's call budget. Without breakers, calls are still retried and
-    bounded by the deadline, but never failed fast."""
+    counters, the calls in flight and the pacing, and the request's call budget. Without
+    breakers, calls are still retried and bounded by the deadline, but never failed fast;
+    without `shared`, every read is sent; without `pacer`, nothing waits for a rate."""
 
     deadline: float = 30.0
     resilience: Resilience = field(default_factory=Resilience)
@@ -73,6 +78,8 @@ class ClientOptions:
     stats: RetryStats | None = None
     observer: CallObserver | None = None
     budget: CallBudget | None = None
+    shared: SharedCalls | None = None
+    pacer: Pacer | None = None
 
 
 class VendorAdapter(Protocol):
@@ -216,6 +223,8 @@ class Adapter:
                 observer=options.observer,
                 budget=options.budget,
                 max_bytes=options.max_bytes,
+                shared=options.shared,
+                pacer=options.pacer,
             )
         )
 

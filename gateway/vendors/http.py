@@ -24,7 +24,7 @@ import logging
 import math
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -36,6 +36,8 @@ from gateway.core.domain import RequestPreview, VendorRequest
 from gateway.core.errors import ErrorCode, GatewayError, Problem
 from gateway.core.request_id import current_request_id
 from gateway.vendors.breaker import CircuitBreaker, Outcome, Ticket
+from gateway.vendors.inflight import SharedCalls, read_key
+from gateway.vendors.pacing import Pacer, credential_key
 from gateway.vendors.resilience import Resilience
 from gateway.vendors.retry import (
     IDEMPOTENT_METHODS,
@@ -137,6 +139,16 @@ def _unobserved(vendor: str, method: str, path: str) -> Iterator[list[str]]:
     yield [""]
 
 
+class _Request(NamedTuple):
+    """One call as it goes on the wire, whatever its attempts."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]]
+    content: bytes | None
+    headers: dict[str, str]
+
+
 class _Attempt(NamedTuple):
     """One request's result: an answer (and its body) or the error the caller would see,
     what it says about the host, why it may be retried (None: it is final), and the
@@ -160,7 +172,13 @@ class Upstream:
     `stats`. An answer over `max_bytes` (as received or decoded) is refused unread.
 
     The credential in `headers` (`Authorization`) is the secret scrubbed from whatever the
-    vendor writes back."""
+    vendor writes back.
+
+    With `shared` (the app's `SharedCalls`), a GET without a body joins an identical one
+    in flight instead of sending its own (gateway/vendors/inflight.py); a caller that joins
+    spends nothing of its `budget` (it sends no request). With `pacer`, every request sent,
+    retries included, waits for its slot under the vendor's rate per credential
+    (gateway/vendors/pacing.py)."""
 
     def __init__(
         self,
@@ -180,9 +198,14 @@ class Upstream:
         observer: CallObserver | None = None,
         max_bytes: int = 4_000_000,
         budget: CallBudget | None = None,
+        shared: SharedCalls | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._client = client
         self._budget = budget
+        self._shared = shared
+        self._pacer = pacer
+        self._pace_key: str | None = None
         self._max_bytes = max_bytes
         self._scrubber: re.Pattern[str] | None = None
         self._deadline = deadline
@@ -236,45 +259,131 @@ class Upstream:
             headers["X-Request-Id"] = request_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
+        call = _Request(method, path, params, content, headers)
+        if self._shared is None:
+            return self._answer(await self._exchange(call, deadline))
+        if method.upper() != "GET" or content is not None:
+            try:
+                return self._answer(await self._exchange(call, deadline))
+            finally:
+                # Ended, whatever it did: reads from now on are not the ones before it.
+                self._shared.wrote(self._vendor)
+
+        def begin() -> Awaitable[_Attempt | GatewayError]:
+            # Only the caller that starts the call pays for it, here, in its own request:
+            # its LIMIT_EXCEEDED is its own, never handed to those who join.
+            self._pay(1, prepaid=False)
+            return _settled(self._exchange(call, deadline, prepaid=True))
+
+        key = read_key(self._vendor, self.url(path), params, headers)
+        try:
+            outcome = await self._shared.run(self._vendor, key, begin, deadline)
+        except TimeoutError:
+            raise GatewayError.one(
+                ErrorCode.UPSTREAM_TIMEOUT, f"{self._label} did not answer in time"
+            ) from None
+        if isinstance(outcome, GatewayError):
+            raise GatewayError(tuple(outcome.problems))  # each waiter its own
+        return self._answer(outcome)
+
+    async def _exchange(
+        self, request: _Request, deadline: float, *, prepaid: bool = False
+    ) -> _Attempt:
+        """The call's attempts until one is final: its last result. `prepaid`: the first
+        request was spent on the budget already (a shared call's starter did)."""
+        method, path = request.method, request.path
+        loop = asyncio.get_running_loop()
         ticket = self._admit()
         outcome = Outcome.NEUTRAL
         try:
+            await self._first_slot(loop.time(), deadline)
             attempt = 0
             while True:
                 attempt += 1
-                if self._budget is not None:
-                    self._budget.spend()  # every request sent counts, retries included
+                if not self._pay(attempt, prepaid=prepaid):
+                    break
                 started = loop.time()
                 with self._observe(self._vendor, method, path) as status:
-                    result = await self._attempt(method, path, params, content, headers, deadline)
+                    result = await self._attempt(request, deadline)
                     status[0] = _status(result)
                 outcome = result.outcome
+                now = loop.time()
+                took = now - started
+                if self._pacer is not None and result.response is not None:
+                    self._pacer.answered(self._vendor, took)
                 if result.retry_reason is None:
                     break
-                now = loop.time()
                 delay = self._retry_delay(
-                    method, attempt, result, ticket, took=now - started, left=deadline - now
+                    method, attempt, result, ticket, took=took, left=deadline - now
                 )
                 if delay is None:
                     break
-                self._retrying(method, path, attempt, result.retry_reason, delay)
-                await asyncio.sleep(delay)
+                # A retry takes a slot of the rate too; none in time: no retry.
+                start = self._slot(now + delay, deadline)
+                if start is None:
+                    break
+                self._retrying(method, path, attempt, result.retry_reason, start - now)
+                await asyncio.sleep(start - now)
         finally:
             if self._breaker is not None and ticket is not None:
                 self._breaker.record(ticket, outcome)
+        return result
+
+    def _answer(self, result: _Attempt) -> Any:
+        """The caller's own answer from a call's last result: parsed afresh, or a fresh
+        error (a shared result is read by every waiter)."""
         if result.error is not None:
-            raise result.error
+            raise GatewayError(tuple(result.error.problems))
         return self._parse(result)
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: Sequence[tuple[str, str]],
-        content: bytes | None,
-        headers: dict[str, str],
-        deadline: float,
-    ) -> _Attempt:
+    def _pay(self, attempt: int, *, prepaid: bool) -> bool:
+        """Spends the request about to be sent on the request's budget (every request sent
+        counts, retries included); False: not to be sent. In a shared call (`prepaid`) a
+        retry past the starter's budget is not sent, and every waiter gets the last
+        attempt's answer, rather than the starter's LIMIT_EXCEEDED."""
+        budget = self._budget
+        if budget is None or (prepaid and attempt == 1):
+            return True
+        if prepaid and budget.spent >= budget.limit:
+            return False
+        budget.spend()
+        return True
+
+    def _slot(self, earliest: float, deadline: float) -> float | None:
+        """When the next request may start under the vendor's rate (`earliest` when not
+        paced), or None when it could not be answered before `deadline`."""
+        if self._pacer is None:
+            return earliest
+        if self._pace_key is None:
+            self._pace_key = credential_key(self._base_url, self._headers.get("Authorization", ""))
+        return self._pacer.reserve(self._vendor, self._pace_key, earliest, deadline)
+
+    async def _first_slot(self, now: float, deadline: float) -> None:
+        """Waits for the first request's slot; RATE_LIMITED at once, without a vendor call,
+        when it would not come before the deadline."""
+        start = self._slot(now, deadline)
+        if start is None:
+            assert self._pacer is not None and self._pace_key is not None
+            free = self._pacer.next_free(self._vendor, self._pace_key)
+            wait = max(1, math.ceil((free or now) - now))
+            rate = self._pacer.rate(self._vendor)
+            raise GatewayError(
+                (
+                    Problem(
+                        ErrorCode.RATE_LIMITED,
+                        f"the gateway sends {self._label} at most {rate:g} requests a second "
+                        "per credential, and this request's turn would come too late for an "
+                        "answer in time",
+                        None,
+                        wait,
+                    ),
+                )
+            )
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def _attempt(self, call: _Request, deadline: float) -> _Attempt:
+        method, path, params, content, headers = call
         response = None
         try:
             request = self._client.build_request(
@@ -497,6 +606,15 @@ _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization"}
 # "Bearer" and a token-ish word (RFC 6750's b64token, 8 characters or more): a message that
 # merely says "the bearer of this invoice" keeps its words.
 _BEARER = r"(?i:(?P<bearer>\bbearer)(?:\s|%20|\+)+[A-Za-z0-9\-._~+/%]{8,}=*)"
+
+
+async def _settled(call: Awaitable[_Attempt]) -> _Attempt | GatewayError:
+    """A call's result, or its GatewayError as a value: one shared outcome that each waiter
+    raises afresh."""
+    try:
+        return await call
+    except GatewayError as exc:
+        return exc
 
 
 def _status(attempt: _Attempt) -> str:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -48,10 +48,17 @@ Start = Callable[..., Started]
 @pytest.fixture
 def start() -> Iterator[Start]:
     """Starts gateways on the sandbox: `start(upstream_timeout=..., <Resilience field>=...)`
-    over FAST; `start(dead=True)` points both vendors at a port nobody listens on."""
+    over FAST; `start(dead=True)` points both vendors at a port nobody listens on;
+    `start(dedup=False)`: identical reads in flight are each sent (none joins another)."""
     with ExitStack() as stack:
 
-        def run(*, upstream_timeout: float = 10.0, dead: bool = False, **changes: Any) -> Started:
+        def run(
+            *,
+            upstream_timeout: float = 10.0,
+            dead: bool = False,
+            dedup: bool = True,
+            **changes: Any,
+        ) -> Started:
             resilience = Resilience(**{**vars(FAST), **changes})
             if dead:
                 settings = dead_vendors(upstream_timeout=upstream_timeout, resilience=resilience)
@@ -59,6 +66,7 @@ def start() -> Iterator[Start]:
                 settings = Settings(
                     sandbox=True, upstream_timeout=upstream_timeout, resilience=resilience
                 )
+            settings = replace(settings, upstream_dedup=dedup)
             app, port = gateway_app(settings)
             url = stack.enter_context(serve(app, port=port))
             client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
@@ -324,7 +332,8 @@ def test_a_failed_probe_opens_the_breaker_again(start: Start) -> None:
 
 
 def test_only_the_probe_goes_through_while_it_is_in_flight(start: Start) -> None:
-    gw = start().gw
+    # The same read would join the probe (gateway/vendors/inflight.py): the breaker alone.
+    gw = start(dedup=False).gw
     open_breaker(gw, "kantata")
     gw.http.delete("/sandbox/kantata/_control/faults").raise_for_status()
     gw.fault("kantata", method="GET", delay_ms=600)  # a slow, then good, probe

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from gateway.sandbox import create_sandbox_app
 from gateway.sandbox.control import ANSWER_SWITCHES
 from gateway.sandbox.kitchen import DEFAULT_SETTINGS
-from tests.server import serve
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[httpx.Client]:
-    with serve(create_sandbox_app()) as url, httpx.Client(base_url=url) as client:
-        yield client
 
 
 @pytest.fixture

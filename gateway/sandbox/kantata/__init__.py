@@ -41,6 +41,9 @@ Behaviour the vendor does not document, chosen here [guess]:
   route, so it wins over 404 and 400. Malformed JSON or a body without the `invoice`
   object is 400 `type: "system"`. 404 (missing record or unknown route) is `type: "system"`;
   a path ID that is not digits is an unknown route.
+- 429 only under the control switch `rate_limit_per_second` (gateway/sandbox/throttle.py),
+  and from fault injection: `type: "system"`, "retry after a small delay" in the message,
+  and no header saying how long, as Kantata documents none.
 - Pagination: `per_page` above 200 is served as 200 (`meta.page_size` shows 200); a `page`
   or `per_page` that is not a positive integer means the default. A page past the end is
   empty; `page_number` is the page asked for, 0 when nothing matches [code: brainstem].

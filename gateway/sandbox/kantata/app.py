@@ -153,6 +153,13 @@ def build_app(store: Store, settings: Mapping[str, Any]) -> Starlette:
     )
 
 
+def _rate_limited(wait: float) -> Response:
+    """Kantata's 429: its error envelope, "retry after a small delay", and no header that
+    says how long (none is documented)."""
+    message = "Rate limit exceeded; please retry after a small delay"
+    return JSONResponse({"errors": [ErrorItem("system", message).to_json()]}, status_code=429)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -170,4 +177,5 @@ def create_kantata_emulator(
         reset=store.reset,
         default_settings=DEFAULT_SETTINGS,
         quirks=quirks,
+        rate_limited=_rate_limited,
     )

@@ -86,14 +86,20 @@ module's docstring has the details:
 - POST: every parameter optional; a draft numbered `<prefix>-<next>` (e.g. FP-00019), in the
   workspace's currency, issued today, due in 30 days, created by the workspace owner; 201.
 - DELETE: drafts only (else 422 with `errors.status`); 204 with no body.
-- No 429 of its own; `Retry-After` answers only come from fault injection.
+- 429 only under the control switch `rate_limit_per_second` (gateway/sandbox/throttle.py),
+  as Laravel's throttle answers: `{"message": "Too Many Attempts."}` with `Retry-After`
+  (whole seconds until the token may send again) and `X-RateLimit-Limit`/`-Remaining`; and
+  from fault injection.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from starlette.responses import JSONResponse, Response
 
 from gateway.sandbox.control import Control, ControlledApp
 from gateway.sandbox.kitchen.app import create_app
@@ -128,6 +134,19 @@ DEFAULT_SETTINGS: dict[str, object] = {
 }
 
 
+def _rate_limited(control: Control) -> Callable[[float], Response]:
+    def answer(wait: float) -> Response:
+        limit = control.settings.get("rate_limit_per_second", 0)
+        headers = {
+            "Retry-After": str(max(1, math.ceil(wait))),
+            "X-RateLimit-Limit": f"{limit:g}",
+            "X-RateLimit-Remaining": "0",
+        }
+        return JSONResponse({"message": "Too Many Attempts."}, status_code=429, headers=headers)
+
+    return answer
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -140,5 +159,10 @@ def create_kitchen_emulator(
     control = Control()
     store = KitchenStore(clock, control.settings)
     return ControlledApp(
-        create_app(store, control), control, store.reset, DEFAULT_SETTINGS, quirks=quirks
+        create_app(store, control),
+        control,
+        store.reset,
+        DEFAULT_SETTINGS,
+        quirks=quirks,
+        rate_limited=_rate_limited(control),
     )
