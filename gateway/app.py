@@ -230,8 +230,15 @@ def create_app(
             )
         if stores.redis is not None:
             await stores.redis.open()
+        # Traced, every vendor call goes through httpx, whose instrumentation makes its
+        # CLIENT span and sends its traceparent; else aiohttp is called past httpx.
         http.update(
-            http_clients(registry.vendors, settings.upstream_timeout, settings.upstream_transport)
+            http_clients(
+                registry.vendors,
+                settings.upstream_timeout,
+                settings.upstream_transport,
+                direct=not tracing.enabled,
+            )
         )
         for client in http.values():
             tracing.instrument(client)
