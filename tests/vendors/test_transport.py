@@ -130,19 +130,20 @@ def _client(transport: str, seconds: float = 5) -> httpx.AsyncClient:
     return http_clients([vendor], seconds, transport)[vendor]
 
 
+# Each misbehaviour and the retry reasons it may surface as (None: not retried), named
+# after the httpx error.
+MISBEHAVIOURS = [
+    (_close_silently, {"remote_protocol_error"}),
+    (_not_http, {"remote_protocol_error"}),
+    # Which of the two a cut or a reset surfaces as depends on timing; both retry.
+    (_cut_body, {"remote_protocol_error", "read_error"}),
+    (_reset, {"remote_protocol_error", "read_error"}),
+    (_stall, {None}),  # a read timeout: the call's time is spent
+]
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.parametrize(
-    ("behaviour", "reasons"),
-    [
-        # The retry reason (None: not retried) names the httpx error.
-        (_close_silently, {"remote_protocol_error"}),
-        (_not_http, {"remote_protocol_error"}),
-        # Which of the two a cut or a reset surfaces as depends on timing; both retry.
-        (_cut_body, {"remote_protocol_error", "read_error"}),
-        (_reset, {"remote_protocol_error", "read_error"}),
-        (_stall, {None}),  # a read timeout: the call's time is spent
-    ],
-)
+@pytest.mark.parametrize(("behaviour", "reasons"), MISBEHAVIOURS)
 async def test_a_misbehaving_vendor_fails_with_the_same_httpx_error_on_both_transports(
     transport: str, behaviour: Behaviour, reasons: set[str | None]
 ) -> None:
@@ -199,16 +200,7 @@ async def _exchange(client: DirectClient, url: str, method: str = "GET") -> tupl
     return response.status_code, body
 
 
-@pytest.mark.parametrize(
-    ("behaviour", "reasons"),
-    [
-        (_close_silently, {"remote_protocol_error"}),
-        (_not_http, {"remote_protocol_error"}),
-        (_cut_body, {"remote_protocol_error", "read_error"}),
-        (_reset, {"remote_protocol_error", "read_error"}),
-        (_stall, {None}),
-    ],
-)
+@pytest.mark.parametrize(("behaviour", "reasons"), MISBEHAVIOURS)
 async def test_past_httpx_a_misbehaving_vendor_fails_with_the_same_httpx_error(
     behaviour: Behaviour, reasons: set[str | None]
 ) -> None:
