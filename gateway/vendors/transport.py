@@ -179,6 +179,10 @@ class DirectClient(CookielessClient):
         is then closed, not pooled."""
         sent = dict(self._direct_defaults)
         for name, value in headers.items():
+            if not value.isascii():
+                # As httpx refuses it (a caller's credential header may hold any latin-1
+                # byte): UnicodeEncodeError, where aiohttp would send UTF-8.
+                value.encode("ascii")
             sent[name.lower()] = value
         try:
             async with self._direct_pool.session().request(

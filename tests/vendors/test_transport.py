@@ -259,3 +259,14 @@ def _fields(head: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     line, *rest = head.rstrip(b"\r\n").split(b"\r\n")
     pairs = (field.split(b":", 1) for field in rest)
     return line, {name.strip().lower(): value.strip() for name, value in pairs}
+
+
+@pytest.mark.parametrize("value", ["tok\u00e9n", "tok\u20acn"])
+async def test_past_httpx_a_header_value_httpx_refuses_is_refused_the_same_way(value: str) -> None:
+    async with _served(_sets_cookie) as origin, _direct() as client:
+        with pytest.raises(UnicodeEncodeError):
+            await client.get(f"{origin}/invoices", headers={"Authorization": value})
+        with pytest.raises(UnicodeEncodeError):
+            await client.exchange(
+                "GET", f"{origin}/invoices", (), None, {"Authorization": value}, 9
+            )
