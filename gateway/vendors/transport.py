@@ -199,7 +199,7 @@ class DirectClient(CookielessClient):
                     answer.status, headers=answer.raw_headers, stream=_READ_ELSEWHERE
                 )
                 try:
-                    body = await _capped(answer.headers, answer.content.iter_any(), limit)
+                    body = await _capped(response.headers, answer.content.iter_any(), limit)
                 except _Unread as exc:
                     answer.close()  # half read: never back in the pool
                     exc.response = response

@@ -17,7 +17,7 @@ import pytest
 from gateway.core.domain import Vendor
 from gateway.vendors.factory import http_clients
 from gateway.vendors.retry import error_reason
-from gateway.vendors.transport import DirectClient
+from gateway.vendors.transport import DirectClient, UndecodableAnswer, read_capped
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
 pytestmark = pytest.mark.e2e
@@ -270,3 +270,22 @@ async def test_past_httpx_a_header_value_httpx_refuses_is_refused_the_same_way(v
             await client.exchange(
                 "GET", f"{origin}/invoices", (), None, {"Authorization": value}, 9
             )
+
+
+async def _gzip_named_twice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    twice = b"Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n"
+    await _answer(reader, writer, twice, gzip.compress(b"{}"))
+
+
+async def test_past_httpx_headers_are_read_as_httpx_reads_them() -> None:
+    # Two Content-Encoding fields are one list of two codings to httpx ("gzip, gzip"),
+    # which the reader does not decode, whichever way the call went.
+    async with _served(_gzip_named_twice) as origin, _direct() as client:
+        with pytest.raises(UndecodableAnswer) as caught:
+            await _exchange(client, f"{origin}/invoices")
+        assert caught.value.response is not None
+        assert caught.value.response.headers["content-encoding"] == "gzip, gzip"
+        response = await client.send(client.build_request("GET", f"{origin}/invoices"), stream=True)
+        with pytest.raises(UndecodableAnswer):
+            await read_capped(response, 1000)
+        await response.aclose()
