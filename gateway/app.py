@@ -22,11 +22,12 @@ from gateway.core.domain import Vendor, VendorClient
 from gateway.core.service import Writers
 from gateway.http import persisted_documents
 from gateway.http.apq import PersistedQueries, document_problems, validates
+from gateway.http.direct import DirectRouteApp
+from gateway.http.edge import guard
 from gateway.http.graphiql import GraphiQLIde
 from gateway.http.graphiql.assets import SHIPPED
 from gateway.http.idempotency import IdempotencyMiddleware
-from gateway.http.security import guard
-from gateway.http.stores import StoreUnavailableMiddleware, stores_for
+from gateway.http.stores import stores_for
 from gateway.http.view import GatewayGraphQL
 from gateway.ops.metrics import Observer
 from gateway.ops.multiprocess import SharedMetrics
@@ -178,7 +179,7 @@ def create_app(
     )
     # Every refusal at the door is counted by its reason (gateway/ops/refusals.py).
     graphql = guard(
-        StoreUnavailableMiddleware(idempotency, observer),
+        idempotency,
         settings,
         stores.rate_limiter,
         credential_headers=credential_headers,
@@ -200,8 +201,9 @@ def create_app(
     graphiql_ide = GraphiQLIde.from_settings(settings, registry, graphiql_assets)
     routes += graphiql_ide.routes()
 
+    graphql_methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes += [
-        Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route("/graphql", graphql, methods=graphql_methods),
         Route("/healthz", healthz),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/readyz", readiness.endpoint),
@@ -241,8 +243,15 @@ def create_app(
             )
         if stores.redis is not None:
             await stores.redis.open()
+        # Traced, every vendor call goes through httpx, whose instrumentation makes its
+        # CLIENT span and sends its traceparent; else aiohttp is called past httpx.
         http.update(
-            http_clients(registry.vendors, settings.upstream_timeout, settings.upstream_transport)
+            http_clients(
+                registry.vendors,
+                settings.upstream_timeout,
+                settings.upstream_transport,
+                direct=not tracing.enabled,
+            )
         )
         for client in http.values():
             tracing.instrument(client)
@@ -262,7 +271,16 @@ def create_app(
 
     # Outermost but for Starlette's error handler: the SERVER span holds the whole request.
     middleware = [Middleware(tracing.server_spans)] if tracing.enabled else []
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    # /graphql is also served straight from the app, past Starlette's router (the route
+    # above stays for the ordinary path: see gateway/http/direct.py).
+    app = DirectRouteApp(
+        path="/graphql",
+        endpoint=graphql,
+        methods=graphql_methods,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+    )
     app.state.graphiql = graphiql_ide  # read by GatewayGraphQL.render_graphql_ide
     app.state.shared_calls, app.state.pacer = shared_calls, pacer  # for tests to look into
     return app

@@ -1,6 +1,7 @@
-"""The door in front of /graphql: API keys, CORS, CSRF prevention, the body limit and the
-request ID, composed in one place (`guard`). /healthz and the /sandbox emulators are not
-behind it; the emulators keep their own vendor auth.
+"""The rules of the door in front of /graphql: API keys, CORS, CSRF prevention, composed
+with the body limit and the request ID in one place (`guard`, gateway/http/edge.py).
+/healthz and the /sandbox emulators are not behind it; the emulators keep their own
+vendor auth.
 
 CSRF follows Apollo Router and Hive Gateway: a browser sends a cross-site request without a
 CORS preflight only when it is "simple" (GET or POST, a Content-Type of
@@ -24,18 +25,14 @@ the full GraphQL-over-HTTP treatment (README, "GraphQL over HTTP").
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.datastructures import Headers, QueryParams
-from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http.errors import error_response
-from gateway.http.limits import BodyLimitMiddleware
-from gateway.http.ratelimit import RateLimiter, RateLimitMiddleware
-from gateway.http.request_id import RequestIdMiddleware
 from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
-from gateway.settings import Settings
 
 SIMPLE_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
@@ -72,81 +69,29 @@ CSRF_MESSAGE = (
 )
 
 
-def guard(
-    app: ASGIApp,
-    settings: Settings,
-    rate_limiter: RateLimiter | None = None,
-    credential_headers: Sequence[str] = (),
-    refusals: RefusalCounter = UNCOUNTED,
-) -> ASGIApp:
-    """`app` behind every rule, outermost first: request ID, CORS, API key, rate limit
-    (when `settings.rate_limit_per_minute` and a limiter are given), CSRF, body size.
-    `credential_headers` are the vendors' (X-Kantata-Token...): a caller may send them.
-    Each refusal is told to `refusals`."""
-    app = BodyLimitMiddleware(app, settings.limits.max_body_bytes, refusals)
-    app = CsrfMiddleware(app, tuple(h.lower() for h in credential_headers), refusals)
-    if settings.rate_limit_per_minute and rate_limiter is not None:
-        app = RateLimitMiddleware(
-            app,
-            rate_limiter,
-            by_api_key=bool(settings.api_keys),
-            runs_graphql=runs_graphql,
-            refusals=refusals,
-        )
-    if settings.api_keys:
-        app = ApiKeyMiddleware(app, settings.api_keys, refusals)
-    if settings.cors_origins:
-        app = CORSMiddleware(
-            app,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=[*ALLOWED_HEADERS, *credential_headers],
-            expose_headers=list(EXPOSED_HEADERS),
-            max_age=600,
-        )
-    return RequestIdMiddleware(app)
-
-
 def runs_graphql(scope: Scope) -> bool:
     """Whether the request can execute an operation: a POST, or a GET with a `query` (or
     `extensions`: a persisted query's hash; or `documentId`: a persisted document's id).
     The IDE page and other query-less GETs cannot (the view answers them with the page or
     a 400), nor can other methods (405)."""
-    if scope["method"] == "GET":
+    method = scope["method"]
+    if method == "GET":
         params = QueryParams(scope["query_string"])
         return "query" in params or "extensions" in params or "documentId" in params
-    return bool(scope["method"] == "POST")
+    return bool(method == "POST")
 
 
-def is_preflighted(headers: Headers, also: Sequence[str] = ()) -> bool:
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+def is_preflighted(header: Callable[[str], str], also: Sequence[str] = ()) -> bool:
+    """Whether the request shows a CORS preflight; `header` reads a header's value ("" when
+    absent)."""
+    content_type = header("content-type").split(";")[0].strip().lower()
     if content_type and content_type not in SIMPLE_CONTENT_TYPES:
         return True
-    return any(headers.get(name, "").strip() for name in (*PREFLIGHT_HEADERS, *also))
+    return any(header(name).strip() for name in (*PREFLIGHT_HEADERS, *also))
 
 
-class CsrfMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        preflight_headers: tuple[str, ...] = (),
-        refusals: RefusalCounter = UNCOUNTED,
-    ) -> None:
-        self.app = app
-        self.preflight_headers = preflight_headers
-        self.refusals = refusals
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and runs_graphql(scope)
-            and not is_preflighted(Headers(scope=scope), self.preflight_headers)
-        ):
-            self.refusals.refused(Refusal.CSRF)
-            response = error_response(400, CSRF_MESSAGE, "CSRF_BLOCKED")
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def csrf_refusal() -> Response:
+    return error_response(400, CSRF_MESSAGE, "CSRF_BLOCKED")
 
 
 class ApiKeyMiddleware:

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.apq import MemoryQueryStore, QueryStore, RedisQueryStore
 from gateway.http.errors import error_response
 from gateway.http.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.http.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from gateway.ops.refusals import UNCOUNTED, Refusal, RefusalCounter
 from gateway.settings import Settings
 from gateway.store.health import CODE, StoreHealth, StoreUnavailable, redis_health
 from gateway.store.locks import InvoiceLocks, MemoryLocks, RedisLocks
@@ -97,6 +95,9 @@ def stores_for(settings: Settings) -> Stores:
 
 
 def unavailable_response(exc: StoreUnavailable) -> JSONResponse:
+    """A request that needed the store while it was down is answered 503
+    STORE_UNAVAILABLE with `Retry-After` (never a 500), when nothing was sent yet (the
+    door, gateway/http/edge.py)."""
     return error_response(
         503,
         f"{exc.store}, where the gateway keeps shared state, is not answering: "
@@ -104,28 +105,3 @@ def unavailable_response(exc: StoreUnavailable) -> JSONResponse:
         CODE,
         headers={"Retry-After": str(exc.retry_after)},
     )
-
-
-class StoreUnavailableMiddleware:
-    """A request that needed the store while it was down is answered 503
-    STORE_UNAVAILABLE with `Retry-After` (never a 500), when nothing was sent yet."""
-
-    def __init__(self, app: ASGIApp, refusals: RefusalCounter = UNCOUNTED) -> None:
-        self.app = app
-        self.refusals = refusals
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except StoreUnavailable as exc:
-            if started or scope["type"] != "http":
-                raise
-            self.refusals.refused(Refusal.STORE_UNAVAILABLE)
-            await unavailable_response(exc)(scope, receive, send)

@@ -17,6 +17,7 @@ is 405 with `Allow: GET, POST`, and a mutation over GET is 405 with `Allow: POST
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -87,6 +88,9 @@ def _media_range(text: str) -> tuple[str, dict[str, str]] | None:
     return kind, parsed
 
 
+# Clients send the same few Accept headers again and again; the bound keeps a caller who
+# varies them from growing the cache.
+@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an `Accept` header, or None (406). RFC 9110 rules: the
     most specific matching range gives a type its weight, `q=0` refuses it, a range asking

@@ -17,6 +17,8 @@ import logging
 import sys
 from typing import Any
 
+import orjson
+
 from gateway.core.request_id import current_request_id
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
@@ -85,7 +87,13 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
+        try:
+            # orjson writes the same compact JSON about ten times faster (two lines a
+            # request: the operation's and the access line). Non-ASCII text is written as
+            # UTF-8 rather than escaped.
+            return orjson.dumps(entry, default=str).decode()
+        except TypeError:  # an integer past 64 bits, a lone surrogate: as before
+            return json.dumps(entry, default=str, separators=(",", ":"))
 
 
 class TextFormatter(logging.Formatter):
@@ -130,6 +138,12 @@ def handler(log_format: str, stream: Any = None) -> logging.Handler:
 
 def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     """The process's logging: the root logger writes through `handler(log_format)`."""
+    # No line shows the caller's file and line, thread or process, so none is looked up:
+    # each LogRecord then costs about a third less (the logging HOWTO's "Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -51,6 +51,7 @@ from gateway.vendors.retry import (
 from gateway.vendors.transport import (
     ACCEPT_ENCODING,
     AnswerTooLarge,
+    DirectClient,
     UndecodableAnswer,
     read_capped,
 )
@@ -386,19 +387,28 @@ class Upstream:
         method, path, params, content, headers = call
         response = None
         try:
-            request = self._client.build_request(
-                method, self.url(path), params=list(params), content=content, headers=headers
-            )
-            # httpx's timeouts bound each phase (connect, each read); the deadline bounds the
-            # whole call with its retries, so a vendor trickling bytes, or failing slowly
-            # again and again, cannot hold a caller for longer.
-            async with asyncio.timeout_at(deadline):
-                response = await self._client.send(request, stream=True)
-                try:
-                    body = await read_capped(response, self._max_bytes)
-                finally:
-                    await response.aclose()
+            if isinstance(self._client, DirectClient):
+                # aiohttp past httpx's models (gateway/vendors/transport.py), same rules.
+                async with asyncio.timeout_at(deadline):
+                    response, body = await self._client.exchange(
+                        method, self.url(path), params, content, headers, self._max_bytes
+                    )
+            else:
+                request = self._client.build_request(
+                    method, self.url(path), params=list(params), content=content, headers=headers
+                )
+                # httpx's timeouts bound each phase (connect, each read); the deadline bounds
+                # the whole call with its retries, so a vendor trickling bytes, or failing
+                # slowly again and again, cannot hold a caller for longer.
+                async with asyncio.timeout_at(deadline):
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        body = await read_capped(response, self._max_bytes)
+                    finally:
+                        await response.aclose()
         except (AnswerTooLarge, UndecodableAnswer) as exc:
+            if response is None:  # over aiohttp, the answer comes with the exception
+                response = exc.response
             assert response is not None
             return self._unreadable(method, path, response, exc)
         except (httpx.TimeoutException, TimeoutError) as exc:

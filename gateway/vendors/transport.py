@@ -14,6 +14,11 @@ refused connection is a `ConnectError`, a connection closed before any answer a
 `RemoteProtocolError`, a reset or a cut-off body a `ReadError`. `httpx-aiohttp`'s own table
 folds most of these into `ConnectTimeout`, which would report a reset as a timeout.
 
+Untraced, `Upstream` calls that aiohttp pool past httpx (`DirectClient.exchange`): the same
+session, URL, headers, timeouts, caps and errors, without httpx's request, response and
+stream objects, which cost about as much CPU as the rest of a vendor call (issue 16).
+A traced app keeps httpx in between: its instrumentation makes the CLIENT spans.
+
 Bodies are read by `read_capped`, the same way over either pool: neither decodes (aiohttp
 is asked not to, `auto_decompress=False` in httpx-aiohttp, and httpx's decoders are never
 run: `Upstream` reads raw bytes), so the cap holds on the bytes received *and* on the bytes
@@ -23,7 +28,8 @@ they inflate to, counted as they come. A gzip bomb is inflated only as far as th
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
@@ -46,7 +52,7 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-def _translated(exc: BaseException, request: httpx.Request) -> BaseException:
+def _translated(exc: BaseException, request: httpx.Request | None) -> BaseException:
     # httpx-aiohttp raises its own mapping `from` the aiohttp error; read the original.
     cause = exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
     if not isinstance(cause, aiohttp.ClientError):
@@ -82,6 +88,14 @@ class AiohttpPool(httpx.AsyncBaseTransport):
         self._limits = limits
         self._ssl = httpx.create_ssl_context()
         self._inner = AiohttpTransport(limits=limits, client=self._session)
+
+    def session(self) -> aiohttp.ClientSession:
+        """The pool's session, made on first use (inside the running loop), the same one
+        httpx's requests go through."""
+        session = self._inner.client
+        if not isinstance(session, aiohttp.ClientSession):
+            session = self._inner.client = self._inner.get_client()
+        return session
 
     def _session(self) -> aiohttp.ClientSession:
         # Called once, lazily, inside the running loop (aiohttp binds a session to it).
@@ -128,6 +142,93 @@ class CookielessClient(httpx.AsyncClient):
         raise TypeError("vendor clients keep no cookies")
 
 
+class DirectClient(CookielessClient):
+    """A vendor client over `AiohttpPool` that `Upstream` can also call past httpx
+    (`exchange`): aiohttp's session straight away, without httpx's request and response
+    models and its transport and stream wrappers in between (about half the CPU of a
+    vendor call: issue 16). Used while nothing instruments httpx (tracing off: its CLIENT
+    spans and `traceparent` come from httpx's instrumentation, so a traced app's calls
+    keep going through httpx, gateway/app.py).
+
+    What the vendor gets is what the httpx path sends: the URL as httpx writes it (query
+    encoding included), the client's default headers under the call's own, no cookie, no
+    redirect followed, no decoding by aiohttp (the body is read by the same capped reader,
+    `_capped`), the same timeouts, and failures as the same httpx errors."""
+
+    def __init__(self, *, transport: AiohttpPool, **options: Any) -> None:
+        super().__init__(transport=transport, **options)
+        self._direct_pool = transport
+        # Lower-case names, as httpx hands them to aiohttp (`Headers.items`).
+        self._direct_defaults = dict(self.headers.items())
+        timeout = self.timeout
+        self._direct_timeout = aiohttp.ClientTimeout(
+            sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.pool
+        )
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        params: Sequence[tuple[str, str]],
+        content: bytes | None,
+        headers: Mapping[str, str],
+        limit: int,
+    ) -> tuple[httpx.Response, bytes]:
+        """The answer's status and headers, and its body read by `_capped` within `limit`.
+        AnswerTooLarge and UndecodableAnswer carry the status and headers; the connection
+        is then closed, not pooled."""
+        sent = dict(self._direct_defaults)
+        for name, value in headers.items():
+            if not value.isascii():
+                # As httpx refuses it (a caller's credential header may hold any latin-1
+                # byte): UnicodeEncodeError, where aiohttp would send UTF-8.
+                value.encode("ascii")
+            sent[name.lower()] = value
+        try:
+            async with self._direct_pool.session().request(
+                method,
+                _wire_url(url, tuple(params)),
+                headers=sent,
+                data=content,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                timeout=self._direct_timeout,
+            ) as answer:
+                response = httpx.Response(
+                    answer.status, headers=answer.raw_headers, stream=_READ_ELSEWHERE
+                )
+                try:
+                    body = await _capped(response.headers, answer.content.iter_any(), limit)
+                except _Unread as exc:
+                    answer.close()  # half read: never back in the pool
+                    exc.response = response
+                    raise
+        except aiohttp.ClientError as exc:
+            raise _translated(exc, None) from exc
+        return response, body
+
+
+class _ReadElsewhere(httpx.AsyncByteStream):
+    """The stream of a response whose body `exchange` returns on its own: given a stream
+    of its own, httpx does not read an empty body through its decoders on construction
+    (8 us of a vendor call)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        return
+        yield b""  # an async generator that yields nothing
+
+
+_READ_ELSEWHERE = _ReadElsewhere()
+
+
+@lru_cache(maxsize=1024)
+def _wire_url(url: str, params: tuple[tuple[str, str], ...]) -> str:
+    """`url` with `params`, as httpx writes it on the wire (`build_request`): parsed and
+    encoded by httpx once per distinct call, not on every one."""
+    return str(httpx.URL(url).copy_merge_params(list(params)))
+
+
 def vendor_transport(name: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
     """`name` is `Settings.upstream_transport`; None means httpx's own (httpcore), which
     also reads proxies from the environment (httpx does so only for its own transport)."""
@@ -142,11 +243,17 @@ def vendor_transport(name: str, limits: httpx.Limits) -> httpx.AsyncBaseTranspor
 ACCEPT_ENCODING = "gzip, deflate"
 
 
-class AnswerTooLarge(Exception):
+class _Unread(Exception):
+    # The answer's status and headers, when the exception comes from `DirectClient`
+    # (over httpx, the caller holds the response already).
+    response: httpx.Response | None = None
+
+
+class AnswerTooLarge(_Unread):
     """An answer over the cap (declared, received or decoded); nothing more was read."""
 
 
-class UndecodableAnswer(Exception):
+class UndecodableAnswer(_Unread):
     """An answer in an encoding not asked for, or one that does not inflate."""
 
 
@@ -163,14 +270,19 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
         if len(content) > limit:
             raise AnswerTooLarge
         return content
-    declared = response.headers.get("content-length")
+    return await _capped(response.headers, response.aiter_raw(), limit)
+
+
+async def _capped(headers: Mapping[str, str], raw: AsyncIterator[bytes], limit: int) -> bytes:
+    """`raw`, the body as received, decoded as `headers` say, within `limit` both ways."""
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise AnswerTooLarge
-    inflater = _inflater(response.headers.get("content-encoding"))
+    inflater = _inflater(headers.get("content-encoding"))
     chunks: list[bytes] = []
     received = 0
     decoded = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in raw:
         received += len(chunk)
         if received > limit:
             raise AnswerTooLarge
