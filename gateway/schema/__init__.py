@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.core.domain import Vendor
 from gateway.core.request_id import current_request_id
+from gateway.schema.compiled import executor_class
 from gateway.schema.documents import CheckedDocuments, DocumentCache
 from gateway.schema.enums import use_vendors
 from gateway.schema.observe import ObserveOperation, OperationObserver
@@ -79,6 +80,7 @@ def build_schema(
     vendors: Sequence[Vendor],
     introspection: bool = True,
     observer: OperationObserver | None = None,
+    compiled: bool = True,
 ) -> GatewaySchema:
     limits = limits or Limits()
     extensions: list[Callable[[], SchemaExtension]] = []
@@ -103,6 +105,9 @@ def build_schema(
             batching_config={"max_operations": limits.max_batch},
         ),
         extensions=extensions,
+        # Inside every extension: an operation is parsed, checked, observed and masked
+        # the same way whether a plan runs it or graphql-core does.
+        execution_context_class=executor_class(documents if compiled else None),
     )
     use_vendors(schema._schema, vendors)
     schema.documents = documents

@@ -21,6 +21,11 @@ parsed document takes about 60 times the memory of its text (1.9 MB for 3,000 to
 a count alone would let distinct large documents hold gigabytes (1,024 of them did). A
 document that parses but breaks a limit is kept too: sent again, it is refused from the
 cache.
+
+An entry also keeps the compiled plan of each of its operations (gateway/schema/compiled),
+made the first time the operation runs: plans live and go with their document, so the
+same bounds hold them. A plan is at most `plan_budget` field plans (a few per field the
+limits allow).
 """
 
 from __future__ import annotations
@@ -31,15 +36,18 @@ from collections.abc import Iterator
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    OperationDefinitionNode,
     get_operation_ast,
     parse,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from gateway.schema.compiled import Plan, compile_operation
 from gateway.schema.limits import cost_error, document_errors, limit_error
 from gateway.schema.measure import DocumentMeasure, measure
 from gateway.settings import Limits
@@ -55,15 +63,22 @@ PARSER_MAX_NESTING = 200  # graphql.language.parser.MAX_NESTING_DEPTH
 MAX_DOCUMENT_CHARS = 100_000
 
 
-class _Entry:
-    """A parsed document; its measure and its validation errors (per rule set), once."""
+# Field plans per field the limits allow in an operation: an abstract type's selection is
+# compiled again for each of its object types that shows up.
+PLAN_FIELDS_PER_FIELD = 4
 
-    __slots__ = ("document", "errors", "measured")
+
+class _Entry:
+    """A parsed document; its measure and its validation errors (per rule set), once; and
+    the plans of its operations (None: not compilable), by operation."""
+
+    __slots__ = ("document", "errors", "measured", "plans")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self.measured: DocumentMeasure | None = None
         self.errors: dict[Rules, list[GraphQLError]] = {}
+        self.plans: dict[int, Plan | None] = {}
 
 
 class DocumentCache:
@@ -77,6 +92,10 @@ class DocumentCache:
         self._chars = 0
         self.hits = 0
         self.misses = 0
+        # Each cached document's operations, by identity: the executor knows the operation
+        # it runs, not the text it came from.
+        self._operations: dict[int, tuple[OperationDefinitionNode, _Entry]] = {}
+        self.plan_budget = PLAN_FIELDS_PER_FIELD * limits.max_fields
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -100,10 +119,37 @@ class DocumentCache:
         if len(query) <= self.text_chars:
             self._entries[query] = entry
             self._chars += len(query)
+            self._index(entry, add=True)
             while len(self._entries) > self.size or self._chars > self.text_chars:
-                old, _ = self._entries.popitem(last=False)
+                old, evicted = self._entries.popitem(last=False)
                 self._chars -= len(old)
+                self._index(evicted, add=False)
         return entry
+
+    def _index(self, entry: _Entry, *, add: bool) -> None:
+        for definition in entry.document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                if add:
+                    self._operations[id(definition)] = (definition, entry)
+                else:
+                    self._operations.pop(id(definition), None)
+
+    def plan(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> Plan | None:
+        """The plan of `operation`, compiled on its first run; None when its document is
+        not in the cache (then nothing bounds a plan's life) or it is not compilable."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation:
+            return None
+        plans = found[1].plans
+        key = id(operation)
+        if key not in plans:
+            plans[key] = compile_operation(schema, operation, fragments, self.plan_budget)
+        return plans[key]
 
     def check(self, entry: _Entry, schema: GraphQLSchema, rules: Rules) -> list[GraphQLError]:
         """The document's limits, then (only within them) graphql-core's rules."""

@@ -1,0 +1,85 @@
+"""Which operations get a plan (gateway/schema/compiled), and where plans live: in the
+document cache's entries, so they go when their document goes."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
+from gateway.schema import build_schema
+from gateway.schema.compiled import Plan, compile_operation
+from gateway.settings import Limits
+from gateway.vendors.registry import default_registry
+from tests.gateway import queries as q
+
+SCHEMA = build_schema(vendors=default_registry().vendors)
+
+
+def plan_of(document: str, budget: int = 4_000) -> Plan | None:
+    parsed = parse(document)
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    return compile_operation(SCHEMA._schema, operation, fragments, budget)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        q.UPDATE,
+        q.UPDATE_NESTED,
+        q.READ,
+        "{ invoices(vendor: KANTATA) { edges { node { id lineItems { id } } } } }",
+        "query($id: ID!, $a: Boolean!) { node(id: $id) { id ...F @include(if: $a) } } "
+        "fragment F on Invoice { number }",
+        "mutation { __typename }",
+    ],
+)
+def test_the_common_operations_compile(document: str) -> None:
+    assert plan_of(document) is not None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ __schema { queryType { name } } }",
+        '{ __type(name: "Invoice") { name } }',
+        # One response key under two conditions: where it lands depends on the request.
+        "query($a: Boolean!) { vendorCapabilities { vendor @include(if: $a) vendor } }",
+        "query($a: Boolean!) { vendorCapabilities { ...F @include(if: $a) ...F } } "
+        "fragment F on VendorCapabilities { vendor }",
+        "subscription { x }",
+    ],
+)
+def test_what_a_plan_does_not_cover_is_left_to_graphql_core(document: str) -> None:
+    assert plan_of(document) is None
+
+
+def test_a_plan_is_bounded() -> None:
+    assert plan_of(q.UPDATE_NESTED, budget=2) is None
+
+
+def test_plans_live_in_the_document_cache_entries() -> None:
+    schema = build_schema(Limits(), vendors=default_registry().vendors)
+    documents = schema.documents
+    assert schema.execution_context_class.plans is documents  # type: ignore[attr-defined]
+    entry = documents.parse(q.UPDATE)
+    operation = entry.document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    plan = documents.plan(schema._schema, operation, {})
+    assert plan is not None and entry.plans[id(operation)] is plan
+    assert documents.plan(schema._schema, operation, {}) is plan  # compiled once
+    # Evicted with its document: a plan never outlives the cache's bounds.
+    for n in range(documents.size):
+        documents.parse(f"{{ __typename a{n}: __typename }}")
+    assert documents.plan(schema._schema, operation, {}) is None
+    # A document parsed elsewhere has no plan: graphql-core runs it.
+    stray = parse(q.UPDATE).definitions[0]
+    assert isinstance(stray, OperationDefinitionNode)
+    assert documents.plan(schema._schema, stray, {}) is None
+
+
+def test_the_setting_turns_plans_off() -> None:
+    schema = build_schema(vendors=default_registry().vendors, compiled=False)
+    assert schema.execution_context_class.plans is None  # type: ignore[attr-defined]
