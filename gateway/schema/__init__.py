@@ -19,6 +19,7 @@ from gateway.schema.enums import use_vendors
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
 from gateway.schema.scalars import scalar_map
+from gateway.schema.selections import GatewayInfo
 from gateway.schema.vendors import vendor_types
 from gateway.settings import Limits
 
@@ -103,6 +104,8 @@ def build_schema(
         config=StrawberryConfig(
             scalar_map=scalar_map(limits.decimal_max_digits, limits.decimal_max_exponent),
             batching_config={"max_operations": limits.max_batch},
+            # Root resolvers' selections converted once per document (selections.py).
+            info_class=GatewayInfo,
         ),
         extensions=extensions,
         # Inside every extension: an operation is parsed, checked, observed and masked

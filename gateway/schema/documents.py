@@ -23,9 +23,9 @@ document that parses but breaks a limit is kept too: sent again, it is refused f
 cache.
 
 An entry also keeps the compiled plan of each of its operations (gateway/schema/compiled),
-made the first time the operation runs: plans live and go with their document, so the
-same bounds hold them. A plan is at most `plan_budget` field plans (a few per field the
-limits allow).
+made the first time the operation runs, and the root resolvers' selections (selections.py):
+they live and go with their document, so the same bounds hold them. A plan is at most
+`plan_budget` field plans (a few per field the limits allow).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from strawberry.schema.schema import validate_document
 from gateway.schema.compiled import Plan, compile_operation
 from gateway.schema.limits import cost_error, document_errors, limit_error
 from gateway.schema.measure import DocumentMeasure, measure
+from gateway.schema.selections import Memo
 from gateway.settings import Limits
 
 Rules = tuple[type[ASTValidationRule], ...]
@@ -72,13 +73,14 @@ class _Entry:
     """A parsed document; its measure and its validation errors (per rule set), once; and
     the plans of its operations (None: not compilable), by operation."""
 
-    __slots__ = ("document", "errors", "measured", "plans")
+    __slots__ = ("below", "document", "errors", "measured", "plans")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self.measured: DocumentMeasure | None = None
         self.errors: dict[Rules, list[GraphQLError]] = {}
         self.plans: dict[int, Plan | None] = {}
+        self.below: Memo = {}
 
 
 class DocumentCache:
@@ -133,6 +135,18 @@ class DocumentCache:
                     self._operations[id(definition)] = (definition, entry)
                 else:
                     self._operations.pop(id(definition), None)
+
+    def memo(self, operation: OperationDefinitionNode) -> Memo | None:
+        """Where the selections below a field of `operation` are kept (selections.py), or
+        None when its document is not in the cache."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation:
+            return None
+        return found[1].below
+
+    def memo_values(self) -> list[object]:
+        """Every kept selection (for tests)."""
+        return [v for entry in self._entries.values() for v in entry.below.values()]
 
     def plan(
         self,

@@ -83,3 +83,19 @@ def test_plans_live_in_the_document_cache_entries() -> None:
 def test_the_setting_turns_plans_off() -> None:
     schema = build_schema(vendors=default_registry().vendors, compiled=False)
     assert schema.execution_context_class.plans is None  # type: ignore[attr-defined]
+
+
+def test_selections_below_a_field_are_converted_once_per_document() -> None:
+    from strawberry.types.nodes import SelectedField
+
+    from gateway.schema.selections import Memo
+
+    schema = build_schema(vendors=default_registry().vendors)
+    documents = schema.documents
+    entry = documents.parse(q.UPDATE_NESTED)
+    operation = entry.document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    memo: Memo | None = documents.memo(operation)
+    assert memo == {}
+    assert documents.memo(parse(q.UPDATE_NESTED).definitions[0]) is None  # type: ignore[arg-type]
+    assert SelectedField  # the objects kept are strawberry's own
