@@ -190,6 +190,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self, plan: FieldPlan, parent: GraphQLObjectType, source: Any, at: Path | None
     ) -> Any:
         """graphql-core's execute_field, without its lookups: the plan made them."""
+        if plan.leaf is not None:
+            return self._leaf(plan, parent, source, at)
         path = Path(at, plan.key, parent.name)
         info: Info | None = None
         try:
@@ -212,14 +214,40 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 )
                 resolve = plan.resolve or self.field_resolver
                 result = resolve(source, info, **args)
-            if self.is_awaitable(result):
-                return self._complete_awaitable(plan, info, path, result)
-            completed = self._complete(plan.completion, plan, info, path, result)
-            if self.is_awaitable(completed):
-                return self._await_completed(plan, completed, path)
+            return self._resolved(plan, info, path, result)
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.definition.type, plan.details, path)
             return None
+
+    def _leaf(
+        self, plan: FieldPlan, parent: GraphQLObjectType, source: Any, at: Path | None
+    ) -> Any:
+        """A plain attribute holding a scalar or an enum, most of any answer: no path, no
+        info, unless something other than a value to coerce comes back."""
+        try:
+            result = plan.resolve(source, None)  # type: ignore[misc]
+            if result is None:
+                if not plan.non_null:
+                    return None
+            elif not isinstance(result, Exception) and not self.is_awaitable(result):
+                coerced = plan.leaf.coerce_output_value(result)  # type: ignore[union-attr]
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+            # Null for a non-null field, an awaitable, a value that does not coerce: the
+            # general way, which raises or awaits as graphql-core would.
+            return self._resolved(plan, None, Path(at, plan.key, parent.name), result)
+        except Exception as raw_error:
+            path = Path(at, plan.key, parent.name)
+            self.handle_field_error(raw_error, plan.definition.type, plan.details, path)
+            return None
+
+    def _resolved(self, plan: FieldPlan, info: Info | None, path: Path, result: Any) -> Any:
+        """A field's resolved value completed; raises what the caller's handler takes."""
+        if self.is_awaitable(result):
+            return self._complete_awaitable(plan, info, path, result)
+        completed = self._complete(plan.completion, plan, info, path, result)
+        if self.is_awaitable(completed):
+            return self._await_completed(plan, completed, path)
         return completed
 
     async def _complete_awaitable(

@@ -146,6 +146,10 @@ class FieldPlan:
     completion: Completion
     # The completion needs a resolve info (abstract types, objects' is_type_of).
     needs_info: bool
+    # A basic field of a scalar or enum type (or its non-null): that type, for the
+    # shortest way (executor.py, `_leaf`); None for any other field.
+    leaf: GraphQLLeafType | None = None
+    non_null: bool = False
 
 
 @dataclass(slots=True)
@@ -327,11 +331,16 @@ class Compiler:
         basic = bool(getattr(resolve, "_is_default", False))
         has_args = bool(definition.args or any(node.arguments for node in nodes[:1]))
         completion = self._completion(definition.type, parent, name, nodes)
-        return FieldPlan(
+        plan = FieldPlan(
             key, name, parent, definition, details, nodes, conditions,
             typename=False, resolve=resolve, basic=basic and not has_args, has_args=has_args,
             completion=completion, needs_info=_needs_info(completion),
         )  # fmt: skip
+        inner = completion.inner if isinstance(completion, NonNull) else completion
+        if plan.basic and isinstance(inner, Leaf):
+            plan.leaf = inner.type
+            plan.non_null = inner is not completion
+        return plan
 
     def _completion(
         self,
