@@ -6,7 +6,10 @@ documents hypothesis-graphql generates from the schema."""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -234,3 +237,35 @@ def test_metrics_count_the_same(sides: Pair) -> None:
     compiled, generic = sides.metrics()
     assert _counters(compiled) == _counters(generic)
     assert any("update_invoice" in line or "updateInvoice" in line for line in _counters(compiled))
+
+
+def _operation_logs(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, dict[str, Any]]]:
+    """The operation log lines, with what they carry, less the time taken."""
+    lines = []
+    for record in caplog.records:
+        if record.name == "gateway.operation":
+            carried = {
+                key: getattr(record, key)
+                for key in ("request_id", "operation", "outcome", "error_codes", "upstream")
+            }
+            for call in carried["upstream"]:
+                call.pop("duration_ms", None)
+                call.pop("took", None)
+            # Calls in flight together are logged as they finish, in no set order.
+            carried["upstream"] = sorted(carried["upstream"], key=repr)
+            message = re.sub(r"in [0-9.]+ ms", "in _ ms", record.getMessage())
+            lines.append((record.levelname, message, carried))
+    caplog.clear()
+    return lines
+
+
+def test_operation_logs_read_the_same(sides: Pair, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.operation")
+    for number, (document, variables) in enumerate(HARD_CASES[6:12]):
+        body = {"query": document, "variables": variables}
+        caplog.clear()
+        sides.compiled.send(body, f"logs-{number}")
+        compiled = _operation_logs(caplog)
+        sides.generic.send(body, f"logs-{number}")
+        generic = _operation_logs(caplog)
+        assert compiled and compiled == generic, document

@@ -107,7 +107,7 @@ class Abstract:
             pass
         try:
             compiled: Object | None = Object(runtime, self.compiler.selection(runtime, self.nodes))
-        except Unsupported:
+        except (Unsupported, RecursionError):
             compiled = None
         self.by_type[runtime.name] = compiled
         return compiled
