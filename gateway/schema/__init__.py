@@ -113,5 +113,8 @@ def build_schema(
         execution_context_class=executor_class(documents if compiled else None),
     )
     use_vendors(schema._schema, vendors)
+    # No exception handlers are configured: strawberry's per-call resolver wrapper has
+    # nothing to add for a resolver without arguments, so a plan may call it directly.
+    documents.direct_info = schema.config.info_class
     schema.documents = documents
     return schema

@@ -31,7 +31,8 @@ they live and go with their document, so the same bounds hold them. A plan is at
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -98,6 +99,9 @@ class DocumentCache:
         # it runs, not the text it came from.
         self._operations: dict[int, tuple[OperationDefinitionNode, _Entry]] = {}
         self.plan_budget = PLAN_FIELDS_PER_FIELD * limits.max_fields
+        # The schema's strawberry Info class, when its resolvers may be called directly
+        # (gateway/schema/compiled/plan.py, `Direct`); None: through strawberry's wrapper.
+        self.direct_info: Callable[..., Any] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -162,7 +166,9 @@ class DocumentCache:
         plans = found[1].plans
         key = id(operation)
         if key not in plans:
-            plans[key] = compile_operation(schema, operation, fragments, self.plan_budget)
+            plans[key] = compile_operation(
+                schema, operation, fragments, self.plan_budget, self.direct_info
+            )
         return plans[key]
 
     def check(self, entry: _Entry, schema: GraphQLSchema, rules: Rules) -> list[GraphQLError]:

@@ -99,3 +99,23 @@ def test_selections_below_a_field_are_converted_once_per_document() -> None:
     assert memo == {}
     assert documents.memo(parse(q.UPDATE_NESTED).definitions[0]) is None  # type: ignore[arg-type]
     assert SelectedField  # the objects kept are strawberry's own
+
+
+def test_resolvers_without_arguments_are_called_directly() -> None:
+    from gateway.schema.compiled.plan import direct
+
+    schema = SCHEMA._schema
+    kantata = schema.get_type("KantataInvoice")
+    query = schema.query_type
+    assert kantata is not None and query is not None
+    fields = kantata.fields  # type: ignore[attr-defined]
+    info_class = SCHEMA.config.info_class
+    # `self` only, and `self` with the Info: called as strawberry's wrapper would.
+    total = direct(fields["total"], info_class)
+    assert total is not None and total.pass_self and total.info_name is None
+    items = direct(fields["lineItems"], info_class)
+    assert items is not None and items.info_name == "info"
+    # Arguments (converted by strawberry), async resolvers, no Info class: the wrapper.
+    assert direct(query.fields["invoice"], info_class) is None
+    assert direct(query.fields["vendorCapabilities"], info_class) is None
+    assert direct(fields["total"], None) is None

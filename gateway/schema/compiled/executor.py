@@ -195,7 +195,20 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         path = Path(at, plan.key, parent.name)
         info: Info | None = None
         try:
-            if plan.basic:
+            if plan.direct is not None:
+                direct = plan.direct
+                kwargs = dict.fromkeys(direct.source_names, source)
+                if direct.info_name is not None or plan.needs_info:
+                    info = self.build_resolve_info(plan.definition, plan.nodes, parent, path)
+                    if direct.info_name is not None:
+                        kwargs[direct.info_name] = direct.info_class(
+                            _raw_info=info, _field=direct.field
+                        )
+                if direct.pass_self:
+                    result = direct.call(source, **kwargs)
+                else:
+                    result = direct.call(**kwargs)
+            elif plan.basic:
                 result = plan.resolve(source, None)  # type: ignore[misc]
                 if plan.needs_info:
                     info = self.build_resolve_info(plan.definition, plan.nodes, parent, path)

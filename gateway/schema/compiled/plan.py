@@ -53,6 +53,7 @@ from graphql import (
     type_from_ast,
 )
 from graphql.execution.collect_fields import FieldDetails
+from strawberry.types.field import StrawberryField
 
 _SKIP = "skip"
 _INCLUDE = "include"
@@ -130,6 +131,50 @@ class NonNull:
 Completion: TypeAlias = Leaf | Object | Abstract | ListOf | NonNull
 
 
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A resolver without arguments or field extensions, called as strawberry's wrapper
+    would call it (`get_arguments`, `StrawberryField.get_result`) without the wrapper's
+    per-call work: the source as `self` and/or as its root/parent parameter, and a
+    strawberry Info only when the resolver asks for one."""
+
+    call: Callable[..., Any]
+    pass_self: bool
+    source_names: tuple[str, ...]
+    info_name: str | None
+    field: StrawberryField
+    info_class: Callable[..., Any]
+
+
+def direct(definition: GraphQLField, info_class: Callable[..., Any] | None) -> Direct | None:
+    """How to call the field's resolver directly, or None for strawberry's wrapper."""
+    field = (definition.extensions or {}).get("strawberry-definition")
+    if info_class is None or not isinstance(field, StrawberryField) or definition.args:
+        return None
+    resolver = field.base_resolver
+    if (
+        resolver is None
+        or field.extensions
+        or field.is_async
+        or field.arguments
+        or type(field).get_result is not StrawberryField.get_result
+        or not callable(resolver.wrapped_func)
+    ):
+        return None
+    source_names = tuple(
+        p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+    )
+    info = resolver.info_parameter
+    return Direct(
+        call=resolver.wrapped_func,
+        pass_self=resolver.self_parameter is not None,
+        source_names=source_names,
+        info_name=info.name if info is not None else None,
+        field=field,
+        info_class=info_class,
+    )
+
+
 @dataclass(slots=True)
 class FieldPlan:
     key: str  # the response key (alias or name)
@@ -150,6 +195,7 @@ class FieldPlan:
     # shortest way (executor.py, `_leaf`); None for any other field.
     leaf: GraphQLLeafType | None = None
     non_null: bool = False
+    direct: Direct | None = None
 
 
 @dataclass(slots=True)
@@ -175,14 +221,18 @@ def compile_operation(
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     budget: int,
+    info_class: Callable[..., Any] | None = None,
 ) -> Plan | None:
-    """The plan for `operation`, or None when it uses something a plan does not cover."""
+    """The plan for `operation`, or None when it uses something a plan does not cover.
+    With `info_class` (the schema's strawberry Info class; only for a schema with no
+    exception handlers, which strawberry's wrapper would apply), resolvers without
+    arguments are called directly (`Direct`)."""
     if operation.operation is OperationType.SUBSCRIPTION or operation.directives:
         return None
     root = schema.get_root_type(operation.operation)
     if root is None:
         return None
-    compiler = Compiler(schema, fragments, budget)
+    compiler = Compiler(schema, fragments, budget, info_class)
     try:
         variables = compiler.condition_variables(operation)
         selection = compiler.collect_root(root, operation.selection_set)
@@ -202,10 +252,12 @@ class Compiler:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         budget: int,
+        info_class: Callable[..., Any] | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.budget = budget
+        self.info_class = info_class
 
     def condition_variables(self, operation: OperationDefinitionNode) -> frozenset[str]:
         """The variables of every `@skip`/`@include` the operation can reach."""
@@ -340,6 +392,8 @@ class Compiler:
         if plan.basic and isinstance(inner, Leaf):
             plan.leaf = inner.type
             plan.non_null = inner is not completion
+        elif not plan.basic and not has_args:
+            plan.direct = direct(definition, self.info_class)
         return plan
 
     def _completion(
