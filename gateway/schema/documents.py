@@ -25,7 +25,8 @@ cache.
 An entry also keeps the compiled plan of each of its operations (gateway/schema/compiled),
 made the first time the operation runs, and the root resolvers' selections (selections.py):
 they live and go with their document, so the same bounds hold them. A plan is at most
-`plan_budget` field plans (a few per field the limits allow).
+`plan_budget` field plans (a few per field the limits allow), and all plans together at
+most PLAN_FIELDS.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from gateway.schema.compiled import Plan, compile_operation
+from gateway.schema.compiled.plan import Budget, Pool
 from gateway.schema.limits import cost_error, document_errors, limit_error
 from gateway.schema.measure import DocumentMeasure, measure
 from gateway.schema.selections import Memo
@@ -68,6 +70,9 @@ MAX_DOCUMENT_CHARS = 100_000
 # Field plans per field the limits allow in an operation: an abstract type's selection is
 # compiled again for each of its object types that shows up.
 PLAN_FIELDS_PER_FIELD = 4
+# Field plans all cached plans may hold together (~600 bytes each: ~30 MB), however their
+# documents' fragments multiply them; past it, operations run without a plan.
+PLAN_FIELDS = 50_000
 
 
 class _Entry:
@@ -99,6 +104,7 @@ class DocumentCache:
         # it runs, not the text it came from.
         self._operations: dict[int, tuple[OperationDefinitionNode, _Entry]] = {}
         self.plan_budget = PLAN_FIELDS_PER_FIELD * limits.max_fields
+        self.plan_pool = Pool(PLAN_FIELDS)
         # The schema's strawberry Info class, when its resolvers may be called directly
         # (gateway/schema/compiled/plan.py, `Direct`); None: through strawberry's wrapper.
         self.direct_info: Callable[..., Any] | None = None
@@ -130,6 +136,9 @@ class DocumentCache:
                 old, evicted = self._entries.popitem(last=False)
                 self._chars -= len(old)
                 self._index(evicted, add=False)
+                for plan in evicted.plans.values():
+                    if plan is not None:
+                        plan.budget.release()
         return entry
 
     def _index(self, entry: _Entry, *, add: bool) -> None:
@@ -165,10 +174,12 @@ class DocumentCache:
             return None
         plans = found[1].plans
         key = id(operation)
-        if key not in plans:
-            plans[key] = compile_operation(
-                schema, operation, fragments, self.plan_budget, self.direct_info
-            )
+        if key in plans:
+            return plans[key]
+        if self.plan_pool.left <= 0:
+            return None  # not kept: the pool may have room again by the next request
+        budget = Budget(self.plan_budget, self.plan_pool)
+        plans[key] = compile_operation(schema, operation, fragments, budget, self.direct_info)
         return plans[key]
 
     def check(self, entry: _Entry, schema: GraphQLSchema, rules: Rules) -> list[GraphQLError]:

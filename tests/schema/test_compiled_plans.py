@@ -8,6 +8,8 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from gateway.schema import build_schema
 from gateway.schema.compiled import Plan, compile_operation
+from gateway.schema.compiled.plan import Budget, Pool
+from gateway.schema.documents import PLAN_FIELDS
 from gateway.settings import Limits
 from gateway.vendors.registry import default_registry
 from tests.gateway import queries as q
@@ -21,7 +23,7 @@ def plan_of(document: str, budget: int = 4_000) -> Plan | None:
         d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
     }
     operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
-    return compile_operation(SCHEMA._schema, operation, fragments, budget)
+    return compile_operation(SCHEMA._schema, operation, fragments, Budget(budget))
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,20 @@ def test_a_plan_is_bounded() -> None:
     assert plan_of(q.UPDATE_NESTED, budget=2) is None
 
 
+def test_all_plans_together_are_bounded_and_give_back_what_they_held() -> None:
+    parsed = parse(q.UPDATE)
+    operation = parsed.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    pool = Pool(10)
+    plan = compile_operation(SCHEMA._schema, operation, {}, Budget(100, pool))
+    assert plan is not None and pool.left == 10 - plan.budget.spent
+    # The pool runs dry: the next plan is not made, and holds nothing.
+    assert compile_operation(SCHEMA._schema, operation, {}, Budget(100, pool)) is None
+    assert pool.left == 10 - plan.budget.spent
+    plan.budget.release()
+    assert pool.left == 10
+
+
 def test_plans_live_in_the_document_cache_entries() -> None:
     schema = build_schema(Limits(), vendors=default_registry().vendors)
     documents = schema.documents
@@ -70,10 +86,12 @@ def test_plans_live_in_the_document_cache_entries() -> None:
     plan = documents.plan(schema._schema, operation, {})
     assert plan is not None and entry.plans[id(operation)] is plan
     assert documents.plan(schema._schema, operation, {}) is plan  # compiled once
+    assert documents.plan_pool.left == PLAN_FIELDS - plan.budget.spent
     # Evicted with its document: a plan never outlives the cache's bounds.
     for n in range(documents.size):
         documents.parse(f"{{ __typename a{n}: __typename }}")
     assert documents.plan(schema._schema, operation, {}) is None
+    assert documents.plan_pool.left == PLAN_FIELDS
     # A document parsed elsewhere has no plan: graphql-core runs it.
     stray = parse(q.UPDATE).definitions[0]
     assert isinstance(stray, OperationDefinitionNode)

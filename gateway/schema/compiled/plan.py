@@ -15,8 +15,10 @@ do introspection fields and any directive other than those two. Sub-selections o
 abstract type are compiled per runtime type, when that type first shows up.
 
 The compile is bounded: the document already passed the limits (max_fields counts every
-fragment spread where it is used), and a plan stops at `budget` field plans; past it the
-operation, or the one value, is left to graphql-core.
+fragment spread where it is used), and a plan stops at its `Budget` of field plans, which
+also draws on the document cache's `Pool` (all its plans together: fragments make a plan
+grow faster than its text, ~600 bytes a field plan); past either the operation, or the
+one value, is left to graphql-core.
 """
 
 from __future__ import annotations
@@ -62,6 +64,37 @@ TYPENAME = "__typename"
 
 class Unsupported(Exception):
     """Something a plan does not cover: graphql-core executes it instead."""
+
+
+class Pool:
+    """Field plans that all the plans of one document cache may still make."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+
+class Budget:
+    """Field plans one plan may still make, drawn from its pool too; given back to the
+    pool when the plan goes (`release`), after which the plan makes no more."""
+
+    def __init__(self, most: int, pool: Pool | None = None) -> None:
+        self.left = most
+        self.pool = pool
+        self.spent = 0
+
+    def spend(self) -> None:
+        if self.left <= 0 or (self.pool is not None and self.pool.left <= 0):
+            raise Unsupported("over the budget of field plans")
+        self.left -= 1
+        self.spent += 1
+        if self.pool is not None:
+            self.pool.left -= 1
+
+    def release(self) -> None:
+        if self.pool is not None:
+            self.pool.left += self.spent
+        self.pool = None
+        self.left = self.spent = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +244,7 @@ class Plan:
     serially: bool  # a mutation's root fields run one after another
     # Variables the conditions read: each must be a boolean in this request.
     condition_variables: frozenset[str]
+    budget: Budget  # what it spent, and may still spend on runtime types
 
     def accepts(self, variables: Mapping[str, Any]) -> bool:
         return all(type(variables.get(name)) is bool for name in self.condition_variables)
@@ -220,7 +254,7 @@ def compile_operation(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
-    budget: int,
+    budget: Budget,
     info_class: Callable[..., Any] | None = None,
 ) -> Plan | None:
     """The plan for `operation`, or None when it uses something a plan does not cover.
@@ -237,12 +271,14 @@ def compile_operation(
         variables = compiler.condition_variables(operation)
         selection = compiler.collect_root(root, operation.selection_set)
     except (Unsupported, RecursionError):
+        budget.release()
         return None
     return Plan(
         root=root,
         selection=selection,
         serially=operation.operation is OperationType.MUTATION,
         condition_variables=variables,
+        budget=budget,
     )
 
 
@@ -251,7 +287,7 @@ class Compiler:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        budget: int,
+        budget: Budget,
         info_class: Callable[..., Any] | None = None,
     ) -> None:
         self.schema = schema
@@ -360,9 +396,7 @@ class Compiler:
         nodes: list[FieldNode],
         conditions: Conditions,
     ) -> FieldPlan:
-        self.budget -= 1
-        if self.budget < 0:
-            raise Unsupported("over the plan's budget")
+        self.budget.spend()
         name = nodes[0].name.value
         details = [FieldDetails(node, None, None) for node in nodes]
         if name == TYPENAME:
