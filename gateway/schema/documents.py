@@ -48,6 +48,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types.nodes import Selection
 
 from gateway.schema.compiled import Plan, compile_operation
 from gateway.schema.compiled.plan import Budget, Pool
@@ -79,7 +80,7 @@ class _Entry:
     """A parsed document; its measure and its validation errors (per rule set), once; and
     the plans of its operations (None: not compilable), by operation."""
 
-    __slots__ = ("below", "document", "errors", "measured", "plans")
+    __slots__ = ("below", "document", "errors", "kept", "measured", "plans")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
@@ -87,6 +88,7 @@ class _Entry:
         self.errors: dict[Rules, list[GraphQLError]] = {}
         self.plans: dict[int, Plan | None] = {}
         self.below: Memo = {}
+        self.kept = 0  # of the pool: the selections in `below`
 
 
 class DocumentCache:
@@ -139,6 +141,7 @@ class DocumentCache:
                 for plan in evicted.plans.values():
                     if plan is not None:
                         plan.budget.release()
+                self.plan_pool.left += evicted.kept
         return entry
 
     def _index(self, entry: _Entry, *, add: bool) -> None:
@@ -156,6 +159,23 @@ class DocumentCache:
         if found is None or found[0] is not operation:
             return None
         return found[1].below
+
+    def keep(
+        self,
+        operation: OperationDefinitionNode,
+        key: tuple[int, ...],
+        selections: list[Selection],
+        size: int,
+    ) -> None:
+        """Keep `selections` in the memo of `operation`'s entry, when the pool has room
+        for `size` more."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation or size > self.plan_pool.left:
+            return
+        entry = found[1]
+        entry.below[key] = selections
+        entry.kept += size
+        self.plan_pool.left -= size
 
     def memo_values(self) -> list[object]:
         """Every kept selection (for tests)."""

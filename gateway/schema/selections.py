@@ -6,7 +6,8 @@ The root resolvers plan their vendor calls from what is selected below their fie
 everything under it on every request, arguments and all (the mutation's whole `input`
 included): 2-4% of a request's CPU. Below the field, a selection that reads no variable
 is the same for every request, so it is converted once and kept with its document in the
-document cache (bounded with it). One that reads a variable is converted per request.
+document cache, which counts what it keeps against the same pool as its plans (fragments
+expand here too). One that reads a variable is converted per request.
 """
 
 from __future__ import annotations
@@ -43,16 +44,23 @@ class GatewayInfo(Info[Any, Any]):
         nodes: Sequence[FieldNode] = raw.field_nodes
         documents = getattr(self.schema, "documents", None)
         memo: Memo | None = documents.memo(raw.operation) if documents is not None else None
-        if memo is None:
+        if documents is None or memo is None:
             return _convert(raw, nodes)
         key = tuple(id(node) for node in nodes)
         if key in memo:
             cached = memo[key]
             return _convert(raw, nodes) if cached is None else cached
-        constant = not _reads_variables(_below(nodes), raw.fragments, set())
         converted = _convert(raw, nodes)
-        memo[key] = converted if constant else None
+        if _reads_variables(_below(nodes), raw.fragments, set()):
+            memo[key] = None
+        else:
+            documents.keep(raw.operation, key, converted, size(converted))
         return converted
+
+
+def size(selections: Iterable[Selection]) -> int:
+    """Selections in all, fragments counted where they are spread."""
+    return sum(1 + size(s.selections) for s in selections)
 
 
 def selections_below(info: Info[Any, Any]) -> list[Selection]:

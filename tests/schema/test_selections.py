@@ -12,6 +12,7 @@ from graphql.pyutils import Path
 from strawberry.types import Info
 
 from gateway.schema import build_schema, planning
+from gateway.schema.documents import PLAN_FIELDS
 from gateway.schema.selections import GatewayInfo
 from gateway.vendors.registry import default_registry
 from tests.schema.differential import project_documents, requests
@@ -56,3 +57,6 @@ def test_selections_below_are_strawberrys_own() -> None:
                     compared += 1
         kept += sum(1 for value in SCHEMA.documents.memo_values() if value is not None)
     assert compared > 200 and kept > 0
+    # What is kept is counted against the cache's pool, as its plans are.
+    kept_size = sum(e.kept for e in SCHEMA.documents._entries.values())
+    assert kept_size > 0 and SCHEMA.documents.plan_pool.left == PLAN_FIELDS - kept_size
