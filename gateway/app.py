@@ -144,6 +144,7 @@ def create_app(
         vendors=registry.vendors,
         introspection=settings.introspection,
         observer=observer,
+        compiled=settings.compiled_operations,
     )
     # Persisted documents are stored only when they pass the schema's own checks; the
     # manifests' are checked the same way, here, before anything starts.

@@ -115,6 +115,9 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
+    # Operations run from a plan compiled once per cached document (gateway/schema/compiled);
+    # false runs every operation through graphql-core's generic executor.
+    compiled_operations: bool = True
     resilience: Resilience = field(default_factory=Resilience)
     limits: Limits = field(default_factory=Limits)
     server: Server = field(default_factory=Server)
@@ -186,6 +189,9 @@ class Settings:
             api_keys=read.items("GATEWAY_API_KEYS"),
             cors_origins=read.items("GATEWAY_CORS_ORIGINS"),
             introspection=bool(read.flag("GATEWAY_INTROSPECTION", cls.introspection)),
+            compiled_operations=bool(
+                read.flag("GATEWAY_COMPILED_OPERATIONS", cls.compiled_operations)
+            ),
             resilience=Resilience(
                 retry_attempts=read.integer(
                     "GATEWAY_RETRY_ATTEMPTS", Resilience.retry_attempts, 1, 10

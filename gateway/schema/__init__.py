@@ -13,11 +13,13 @@ from strawberry.types import ExecutionContext
 
 from gateway.core.domain import Vendor
 from gateway.core.request_id import current_request_id
+from gateway.schema.compiled import executor_class
 from gateway.schema.documents import CheckedDocuments, DocumentCache
 from gateway.schema.enums import use_vendors
 from gateway.schema.observe import ObserveOperation, OperationObserver
 from gateway.schema.operations import Mutation, Query
 from gateway.schema.scalars import scalar_map
+from gateway.schema.selections import GatewayInfo
 from gateway.schema.vendors import vendor_types
 from gateway.settings import Limits
 
@@ -79,6 +81,7 @@ def build_schema(
     vendors: Sequence[Vendor],
     introspection: bool = True,
     observer: OperationObserver | None = None,
+    compiled: bool = True,
 ) -> GatewaySchema:
     limits = limits or Limits()
     extensions: list[Callable[[], SchemaExtension]] = []
@@ -101,9 +104,17 @@ def build_schema(
         config=StrawberryConfig(
             scalar_map=scalar_map(limits.decimal_max_digits, limits.decimal_max_exponent),
             batching_config={"max_operations": limits.max_batch},
+            # Root resolvers' selections converted once per document (selections.py).
+            info_class=GatewayInfo,
         ),
         extensions=extensions,
+        # Inside every extension: an operation is parsed, checked, observed and masked
+        # the same way whether a plan runs it or graphql-core does.
+        execution_context_class=executor_class(documents if compiled else None),
     )
     use_vendors(schema._schema, vendors)
+    # No exception handlers are configured: strawberry's per-call resolver wrapper has
+    # nothing to add for a resolver without arguments, so a plan may call it directly.
+    documents.direct_info = schema.config.info_class
     schema.documents = documents
     return schema

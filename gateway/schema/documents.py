@@ -21,27 +21,40 @@ parsed document takes about 60 times the memory of its text (1.9 MB for 3,000 to
 a count alone would let distinct large documents hold gigabytes (1,024 of them did). A
 document that parses but breaks a limit is kept too: sent again, it is refused from the
 cache.
+
+An entry also keeps the compiled plan of each of its operations (gateway/schema/compiled),
+made the first time the operation runs, and the root resolvers' selections (selections.py):
+they live and go with their document, so the same bounds hold them. A plan is at most
+`plan_budget` field plans (a few per field the limits allow), and all plans together at
+most PLAN_FIELDS.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    OperationDefinitionNode,
     get_operation_ast,
     parse,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types.nodes import Selection
 
+from gateway.schema.compiled import Plan, compile_operation
+from gateway.schema.compiled.plan import Budget, Pool
 from gateway.schema.limits import cost_error, document_errors, limit_error
 from gateway.schema.measure import DocumentMeasure, measure
+from gateway.schema.selections import Memo
 from gateway.settings import Limits
 
 Rules = tuple[type[ASTValidationRule], ...]
@@ -55,15 +68,27 @@ PARSER_MAX_NESTING = 200  # graphql.language.parser.MAX_NESTING_DEPTH
 MAX_DOCUMENT_CHARS = 100_000
 
 
-class _Entry:
-    """A parsed document; its measure and its validation errors (per rule set), once."""
+# Field plans per field the limits allow in an operation: an abstract type's selection is
+# compiled again for each of its object types that shows up.
+PLAN_FIELDS_PER_FIELD = 4
+# Field plans all cached plans may hold together (~600 bytes each: ~30 MB), however their
+# documents' fragments multiply them; past it, operations run without a plan.
+PLAN_FIELDS = 50_000
 
-    __slots__ = ("document", "errors", "measured")
+
+class _Entry:
+    """A parsed document; its measure and its validation errors (per rule set), once; and
+    the plans of its operations (None: not compilable), by operation."""
+
+    __slots__ = ("below", "document", "errors", "kept", "measured", "plans")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self.measured: DocumentMeasure | None = None
         self.errors: dict[Rules, list[GraphQLError]] = {}
+        self.plans: dict[int, Plan | None] = {}
+        self.below: Memo = {}
+        self.kept = 0  # of the pool: the selections in `below`
 
 
 class DocumentCache:
@@ -77,6 +102,14 @@ class DocumentCache:
         self._chars = 0
         self.hits = 0
         self.misses = 0
+        # Each cached document's operations, by identity: the executor knows the operation
+        # it runs, not the text it came from.
+        self._operations: dict[int, tuple[OperationDefinitionNode, _Entry]] = {}
+        self.plan_budget = PLAN_FIELDS_PER_FIELD * limits.max_fields
+        self.plan_pool = Pool(PLAN_FIELDS)
+        # The schema's strawberry Info class, when its resolvers may be called directly
+        # (gateway/schema/compiled/plan.py, `Direct`); None: through strawberry's wrapper.
+        self.direct_info: Callable[..., Any] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -100,10 +133,74 @@ class DocumentCache:
         if len(query) <= self.text_chars:
             self._entries[query] = entry
             self._chars += len(query)
+            self._index(entry, add=True)
             while len(self._entries) > self.size or self._chars > self.text_chars:
-                old, _ = self._entries.popitem(last=False)
+                old, evicted = self._entries.popitem(last=False)
                 self._chars -= len(old)
+                self._index(evicted, add=False)
+                for plan in evicted.plans.values():
+                    if plan is not None:
+                        plan.budget.release()
+                self.plan_pool.left += evicted.kept
         return entry
+
+    def _index(self, entry: _Entry, *, add: bool) -> None:
+        for definition in entry.document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                if add:
+                    self._operations[id(definition)] = (definition, entry)
+                else:
+                    self._operations.pop(id(definition), None)
+
+    def memo(self, operation: OperationDefinitionNode) -> Memo | None:
+        """Where the selections below a field of `operation` are kept (selections.py), or
+        None when its document is not in the cache."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation:
+            return None
+        return found[1].below
+
+    def keep(
+        self,
+        operation: OperationDefinitionNode,
+        key: tuple[int, ...],
+        selections: list[Selection],
+        size: int,
+    ) -> None:
+        """Keep `selections` in the memo of `operation`'s entry, when the pool has room
+        for `size` more."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation or size > self.plan_pool.left:
+            return
+        entry = found[1]
+        entry.below[key] = selections
+        entry.kept += size
+        self.plan_pool.left -= size
+
+    def memo_values(self) -> list[object]:
+        """Every kept selection (for tests)."""
+        return [v for entry in self._entries.values() for v in entry.below.values()]
+
+    def plan(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> Plan | None:
+        """The plan of `operation`, compiled on its first run; None when its document is
+        not in the cache (then nothing bounds a plan's life) or it is not compilable."""
+        found = self._operations.get(id(operation))
+        if found is None or found[0] is not operation:
+            return None
+        plans = found[1].plans
+        key = id(operation)
+        if key in plans:
+            return plans[key]
+        if self.plan_pool.left <= 0:
+            return None  # not kept: the pool may have room again by the next request
+        budget = Budget(self.plan_budget, self.plan_pool)
+        plans[key] = compile_operation(schema, operation, fragments, budget, self.direct_info)
+        return plans[key]
 
     def check(self, entry: _Entry, schema: GraphQLSchema, rules: Rules) -> list[GraphQLError]:
         """The document's limits, then (only within them) graphql-core's rules."""

@@ -22,6 +22,7 @@ from gateway.schema.invoice import Invoice
 from gateway.schema.lookup import find_node
 from gateway.schema.node import Node
 from gateway.schema.preview import VendorRequestPreview
+from gateway.schema.selections import selections_below
 from gateway.schema.vendors import invoice_type
 
 
@@ -59,7 +60,7 @@ class Query:
     async def invoice(self, info: Info[Context, None], id: strawberry.ID) -> Invoice | None:
         try:
             gid = _invoice_id(info.context.ids, id, ("id",))
-            needs = planning.invoice_needs(planning.below(info.selected_fields))
+            needs = planning.invoice_needs(selections_below(info))
             invoice = await info.context.loaders.invoices(gid.vendor).load((gid.native, needs))
         except GatewayError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
@@ -81,7 +82,7 @@ class Query:
         after: str | None = None,
         filter: InvoiceFilter | None = None,
     ) -> InvoiceConnection | None:
-        below = planning.below(info.selected_fields)
+        below = selections_below(info)
         nodes = planning.children(planning.children(below, "edges"), "node")
         needs = planning.invoice_needs(nodes + planning.children(below, "nodes"))
         try:
@@ -104,7 +105,7 @@ class Query:
     @strawberry.field(description="Any object by its global ID; null when the vendor has none.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         try:
-            return await find_node(info, id, planning.below(info.selected_fields), ("id",))
+            return await find_node(info, id, selections_below(info), ("id",))
         except GatewayError as exc:
             raise field_error(exc) from None
 
@@ -125,7 +126,7 @@ class Query:
             context.budget.check(_planned_calls(context, ids))
         except GatewayError as exc:
             raise field_error(exc) from None
-        selections = planning.below(info.selected_fields)
+        selections = selections_below(info)
 
         async def one(index: int, raw_id: str) -> Node | None:
             try:
@@ -177,7 +178,7 @@ class Mutation:
     ) -> UpdateInvoicePayload:
         try:
             gid = _invoice_id(info.context.ids, input.id, ("id",))
-            selections = planning.children(planning.below(info.selected_fields), "invoice")
+            selections = planning.children(selections_below(info), "invoice")
             needs = planning.invoice_needs(selections)
             context = info.context
             client = context.client(gid.vendor)
