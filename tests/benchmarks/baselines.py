@@ -224,7 +224,9 @@ def _serve_tuned(port: int) -> int:
         return tuned_app(os.environ)
 
     gateway.app.create_app = create_app
-    return cli.main(["serve", "--no-sandbox", "--host", "127.0.0.1", "--port", str(port)])
+    # One process, as the gateway is measured (`--workers auto` would start the real app).
+    command = ["serve", "--no-sandbox", "--workers", "1", "--host", "127.0.0.1"]
+    return cli.main([*command, "--port", str(port)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
