@@ -257,9 +257,11 @@ def worker_app() -> object:
     settings, and where the workers keep their metrics (set by the parent,
     gateway/ops/multiprocess.py)."""
     from gateway.app import create_app
+    from gateway.ops.collector import tune_collector
     from gateway.ops.logs import configure_logging
     from gateway.ops.multiprocess import SharedMetrics
 
+    tune_collector()
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format)
     return create_app(

@@ -53,6 +53,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
+from gateway.ops.collector import tune_collector
 from gateway.ops.multiprocess import shared_metrics
 from gateway.ops.refusals import Refusal, counter_in
 from gateway.settings import Server, SettingsError
@@ -331,6 +332,7 @@ def run(app: Any, *, host: str, port: int, server: Server, workers: int = 1, **o
             )
             _Workers(settings, [settings.bind_socket()], gone=shared.process_gone).run()
         return 0
+    tune_collector()  # (each worker tunes its own: gateway.cli.worker_app)
     served = uvicorn.Server(settings)
     served.run()
     return 0 if served.started else _STARTUP_FAILURE

@@ -28,6 +28,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    GCCollector,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -126,6 +127,11 @@ class Observer:
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        if shared is None:
+            # The cycle collector's work by generation (gateway/ops/collector.py says why
+            # it matters here); per process only: prometheus_client cannot add it up
+            # across workers.
+            GCCollector(registry=r)
         self.operations = Counter(
             "gateway_operations",
             "GraphQL operations by root field, type and outcome (ok, user_error, error)",
