@@ -192,7 +192,8 @@ def create_app(
         return JSONResponse({"status": "ok", "sandbox": bool(settings.sandbox)})
 
     async def metrics(request: Request) -> Response:
-        # Not behind the API key, like /healthz: scrape it on an internal port (README).
+        # Not behind the API key, like /healthz: scrape it on an internal port
+        # (docs/operations.md, "Metrics").
         return Response(observer.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def home(request: Request) -> Response:

@@ -33,7 +33,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What one caller may ask of the gateway in one request (README, "Limits")."""
+    """What one caller may ask of the gateway in one request (docs/errors-and-limits.md,
+    "Limits")."""
 
     max_body_bytes: int = 1_000_000
     max_depth: int = 15
@@ -65,7 +66,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Server:
-    """How the HTTP server protects the process (uvicorn's knobs, README "Limits")."""
+    """How the HTTP server protects the process (uvicorn's knobs; docs/errors-and-limits.md,
+    "Limits")."""
 
     limit_concurrency: int = 1_000  # connections and tasks at once; beyond, 503
     # Seconds an idle connection is kept: longer than common clients keep theirs (httpx
@@ -103,7 +105,7 @@ class Settings:
     # None: decided from the tokens (on exactly when none is configured).
     sandbox: bool | None = None
     upstream_timeout: float = 30.0
-    # The pool under the vendor clients: "aiohttp" (the faster, README "Benchmark") or
+    # The pool under the vendor clients: "aiohttp" (the faster, docs/benchmarks.md) or
     # "httpcore".
     upstream_transport: str = "aiohttp"
     # The most bytes read from one vendor answer, after decompression; more is a typed

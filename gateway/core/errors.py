@@ -25,7 +25,8 @@ class ErrorCode(enum.Enum):
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     CONFLICT = "CONFLICT"
-    # The request asks for more than the gateway allows one request (README, "Limits").
+    # The request asks for more than the gateway allows one request
+    # (docs/errors-and-limits.md, "Limits").
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 
 

@@ -20,8 +20,8 @@ With `persisted_only` (GATEWAY_PERSISTED_QUERIES_ONLY) the store is read-only: a
 operation runs only when its hash is already registered, whether the request sends the
 hash, the query, or both; anything else is PERSISTED_QUERY_ONLY. Operations are
 registered by a gateway running with the option off against the same store (Redis):
-a staging replica, or a deploy step that sends each operation once (README, "Running
-several replicas"). In this mode every use of an operation starts its TTL again, so the
+a staging replica, or a deploy step that sends each operation once (docs/operations.md,
+"Running several replicas"). In this mode every use of an operation starts its TTL again, so the
 operations in use never expire; one unused for the whole TTL does, and must be registered
 again (the deploy step; or a longer GATEWAY_APQ_TTL).
 

@@ -22,7 +22,7 @@
   answer is logged once and the key frees itself within seconds (`RedisStore`).
 
 The store is a small interface; `MemoryStore` serves one process, `RedisStore` several
-replicas (README, "Running several replicas").
+replicas (docs/operations.md, "Idempotency across replicas").
 """
 
 from __future__ import annotations

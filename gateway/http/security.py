@@ -19,7 +19,7 @@ and stays refused. That is why the graphql-http audit's three GET checks (all MA
 sends GETs with at most an `Accept` header) are answered `400 CSRF_BLOCKED`: the
 gateway's answer to any client that cannot show a preflight. Its mutation-over-GET check
 still passes (it only asks for a 4xx), and a GET that does carry a preflight header gets
-the full GraphQL-over-HTTP treatment (README, "GraphQL over HTTP").
+the full GraphQL-over-HTTP treatment (docs/errors-and-limits.md, "GraphQL over HTTP").
 """
 
 from __future__ import annotations

@@ -264,8 +264,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
             raise _Refusal(exc.status, exc.message, code=exc.code) from exc
 
     def encode_json(self, data: object) -> bytes:
-        # orjson writes the same compact JSON faster than the standard library (README,
-        # "Benchmark"). Requests stay with json.loads (`decode_json`), which keeps an
+        # orjson writes the same compact JSON faster than the standard library
+        # (docs/benchmarks.md). Requests stay with json.loads (`decode_json`), which keeps an
         # integer of any size exact (orjson would make a float of one past 64 bits, and a
         # money amount with it).
         return orjson.dumps(data)

@@ -89,7 +89,7 @@ def build_schema(
         # First, so it leaves last and sees the errors as the caller will (masked).
         extensions.append(lambda: ObserveOperation(observer))
     # Parse, the document limits and validation, once per distinct operation text: they
-    # cost more than executing a typical operation (README, "Benchmark").
+    # cost more than executing a typical operation (docs/benchmarks.md).
     documents = DocumentCache(limits, size=DOCUMENT_CACHE_SIZE, text_chars=DOCUMENT_CACHE_CHARS)
     extensions += [
         lambda: CheckedDocuments(documents),

@@ -1,5 +1,5 @@
 """The schema's descriptions that compare the vendors, from descriptions.toml: the shared
-schema's code names no vendor, and a new vendor changes that text as it changes the README."""
+schema's code names no vendor, and a new vendor changes that text as it changes docs/vendors.md."""
 
 from __future__ import annotations
 

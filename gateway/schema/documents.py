@@ -3,8 +3,9 @@ first: a document over them is refused before graphql-core's rules see it (some 
 grow faster than the document: OverlappingFieldsCanBeMergedRule compares fields pairwise).
 
 One strawberry extension does what four did (token limit, parser cache, limit rules,
-validation cache). Refusals are request errors like any validation error (README,
-"Limits"): `extensions.code` is LIMIT_EXCEEDED and `extensions.limit` names the setting.
+validation cache). Refusals are request errors like any validation error
+(docs/errors-and-limits.md, "Limits"): `extensions.code` is LIMIT_EXCEEDED and
+`extensions.limit` names the setting.
 
 - parse: at most `MAX_DOCUMENT_CHARS` characters, checked first (graphql-core's lexer
   reads ~10 MB/s, a character at a time: a 1 MB string literal of one token is 120 ms),

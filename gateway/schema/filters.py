@@ -15,7 +15,12 @@ from gateway.schema.enums import InvoiceStatus
 from gateway.schema.naming import camel
 
 
-@strawberry.input(description="Narrow a vendor's invoice list. See the README for who serves what.")
+@strawberry.input(
+    description=(
+        "Narrow a vendor's invoice list. Which vendor serves which filter: "
+        'docs/vendors.md, "Filters".'
+    )
+)
 class InvoiceFilter:
     status: InvoiceStatus | None = strawberry.field(
         default=None, description=describe("InvoiceFilter.status")

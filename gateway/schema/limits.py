@@ -1,9 +1,9 @@
-"""The limits on what a document asks for (`Limits`; README, "Limits"), checked on its
-measures (gateway/schema/measure.py, which defines them and the cost): fragments per
-document; per operation depth, aliases, fields and cost; fields per fragment definition;
-and field pairs per document. Each refusal is a request error, as a validation error is,
-with `extensions.code` LIMIT_EXCEEDED, `extensions.limit` the setting (or the constant
-when the limit has none), `value` and `maximum`.
+"""The limits on what a document asks for (`Limits`; docs/errors-and-limits.md, "Limits"),
+checked on its measures (gateway/schema/measure.py, which defines them and the cost):
+fragments per document; per operation depth, aliases, fields and cost; fields per fragment
+definition; and field pairs per document. Each refusal is a request error, as a validation
+error is, with `extensions.code` LIMIT_EXCEEDED, `extensions.limit` the setting (or the
+constant when the limit has none), `value` and `maximum`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from gateway.schema.measure import CAP, DocumentMeasure, OperationMeasure, repea
 from gateway.settings import Limits
 
 # Pairs of fields that share a response path, per document: graphql-core checks that each
-# pair merges, so its OverlappingFieldsCanBeMergedRule costs in proportion (README, "Limits").
+# pair merges, so its OverlappingFieldsCanBeMergedRule costs in proportion
+# (docs/errors-and-limits.md, "Limits").
 MAX_FIELD_PAIRS = 5_000
 MAX_ERRORS = 10  # a document over its limits many times is told the first few
 

@@ -1,5 +1,5 @@
 """What an operation asks for, measured in one pass over its document; the limits on the
-measures are in gateway/schema/limits.py (README, "Limits").
+measures are in gateway/schema/limits.py (docs/errors-and-limits.md, "Limits").
 
 Per operation, every fragment spread counted where it is used, once per use:
 

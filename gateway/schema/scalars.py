@@ -1,4 +1,4 @@
-"""Scalars stricter than strawberry's defaults, so the schema means what the README says."""
+"""Scalars stricter than strawberry's defaults, so the schema means what docs/vendors.md says."""
 
 from __future__ import annotations
 

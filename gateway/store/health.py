@@ -25,7 +25,8 @@ log = logging.getLogger("gateway")
 T = TypeVar("T")
 
 CODE = "STORE_UNAVAILABLE"
-# What a Redis outage means for callers, said once when it starts (README, "Limits").
+# What a Redis outage means for callers, said once when it starts (docs/operations.md,
+# "When Redis fails").
 REDIS_DOWN = (
     "requests with an Idempotency-Key or a persisted-query hash answer 503 "
     "STORE_UNAVAILABLE, rate limits are not applied, and invoice locks hold per replica, "

@@ -5,7 +5,7 @@ Neither vendor has a conditional write, and Kantata's billable lists are replace
 two `addBillables` that read the invoice at the same moment would each write back the
 list they read plus their own record, and one addition would be lost. Holding the
 invoice's lock from the read to the end of the write makes the second writer read what
-the first wrote. Writers outside the gateway still race (README, "Nothing lost").
+the first wrote. Writers outside the gateway still race (docs/vendors.md, "Nothing lost").
 
 - `MemoryLocks`: an `asyncio.Lock` per invoice key, dropped when nobody holds or waits
   for it (memory stays bounded by the updates in flight).

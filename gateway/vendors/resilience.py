@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Resilience:
-    """How the gateway treats a failing vendor (one place; the README has the table)."""
+    """How the gateway treats a failing vendor (one place; docs/errors-and-limits.md, "When a
+    vendor fails", has the table)."""
 
     # Retries of idempotent calls (GET and the vendors' PUTs) on refused or reset
     # connections, 502/503/504 and 429; attempts include the first one.

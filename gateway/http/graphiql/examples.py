@@ -1,6 +1,6 @@
-"""The operations the IDE page opens with, one tab each: the README's "Try it in GraphiQL"
+"""The operations the IDE page opens with, one tab each: docs/graphiql.md's "Try it in GraphiQL"
 operations (named, so each tab has a title), on the sandbox's demo IDs. A test keeps them
-in step with the README and runs every one against the sandbox."""
+in step with docs/graphiql.md and runs every one against the sandbox."""
 
 from __future__ import annotations
 
