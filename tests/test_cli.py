@@ -19,6 +19,7 @@ from gateway.cli import WORKERS_ENV, worker_app
 from gateway.http import serving
 from gateway.settings import Server, SettingsError
 from gateway.vendors.registry import default_registry
+from tests.benchmarks.bench import process_tree
 from tests.server import free_port
 
 # Serves the gateway (or a vendor stand-in) on loopback ports.
@@ -28,8 +29,9 @@ CREDENTIAL_VARIABLES = {"KANTATA_TOKEN", "KITCHEN_TOKEN", "KITCHEN_WORKSPACE", "
 
 
 class Running:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pid: int) -> None:
         self.url = url
+        self.pid = pid
         self.output = ""
 
 
@@ -45,7 +47,7 @@ def running(*args: str, env: dict[str, str] | None = None) -> Iterator[Running]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    run = Running(url)
+    run = Running(url, process.pid)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -243,14 +245,6 @@ def test_the_sandbox_command_logs_as_serve_does() -> None:
     assert ("GET", "/sandbox/kantata/api/v1/invoices") in [(a["method"], a["path"]) for a in access]
 
 
-def _children(pid: int) -> list[int]:
-    children: list[int] = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as file:
-            children += [int(child) for child in file.read().split()]
-    return children
-
-
 def _unlimited_cores() -> int:
     """This machine's CPUs when no cgroup quota lowers them (else the test is skipped)."""
     try:
@@ -268,15 +262,8 @@ def test_serve_with_real_vendors_runs_one_worker_per_core_and_says_so() -> None:
     cores = _unlimited_cores()
     env = {"GATEWAY_SANDBOX": "false", "KANTATA_TOKEN": DEMO.kantata_token}
     with running("serve", env=env) as run:
-        port = run.url.rsplit(":", 1)[1]
-        (server,) = [
-            int(pid)
-            for pid in os.listdir("/proc")
-            if pid.isdigit()
-            and _cmdline(int(pid)) == [sys.executable, "-m", "gateway", "serve", "--port", port]
-        ]
         # uvicorn's worker processes, not multiprocessing's resource tracker beside them
-        workers = [pid for pid in _children(server) if "spawn_main" in " ".join(_cmdline(pid))]
+        workers = [pid for pid in process_tree(run.pid) if "spawn_main" in " ".join(_cmdline(pid))]
     plural = "es" if cores != 1 else ""
     assert (
         f"{cores} worker process{plural} (--workers auto: one per core; {cores} CPU" in run.output
