@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -307,7 +308,9 @@ class ControlledApp:
         ):
             send = _Rewriter(scope, receive, send, settings).send
         rate = float(settings.get(throttle.SWITCH, 0))
-        wait = self._throttle.wait(_authorization(scope), rate) if rate else None
+        # The Authorization header only picks a bucket: it is never recorded.
+        authorization = Headers(scope=scope).get("authorization", "")
+        wait = self._throttle.wait(authorization, rate) if rate else None
         if wait is not None:
             recorded.faulted = True
             await self._rate_limited(wait)(scope, receive, send)
@@ -328,14 +331,6 @@ class ControlledApp:
                 return
 
         await self.app(scope, replaying(body, receive), send)
-
-
-def _authorization(scope: Scope) -> str:
-    """The request's Authorization header (never recorded: it only picks a bucket)."""
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"authorization":
-            return str(value.decode("latin-1"))
-    return ""
 
 
 def _bare_429(wait: float) -> Response:
