@@ -43,7 +43,6 @@ registered in the store.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import re
 import sys
@@ -55,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graphql import ASTValidationRule, GraphQLError, parse, specified_rules
 from redis.asyncio import Redis
 
-from gateway.http.persisted_documents import PersistedDocuments, claimed_hash
+from gateway.http.persisted_documents import PersistedDocuments, claimed_hash, sha256_hex
 from gateway.store.health import StoreHealth, StoreUnavailable, redis_health
 
 if TYPE_CHECKING:
@@ -231,10 +230,6 @@ class RedisQueryStore:
             "storing a persisted query",
         )  # fmt: skip
         return bool(stored)
-
-
-def sha256_hex(query: str) -> str:
-    return hashlib.sha256(query.encode()).hexdigest()
 
 
 def parses(max_tokens: int | None = None) -> DocumentCheck:

@@ -299,7 +299,7 @@ class _Index:
 
     def documents(self) -> PersistedDocuments:
         return PersistedDocuments(
-            by_sha256={_sha256(document): document for document in self._found},
+            by_sha256={sha256_hex(document): document for document in self._found},
             by_id={
                 key: document
                 for key, (document, _) in self._ids.items()
@@ -309,7 +309,8 @@ class _Index:
         )
 
 
-def _sha256(document: str) -> str:
+def sha256_hex(document: str) -> str:
+    """The SHA-256 a document is known by (APQ's hash, a manifest's 64-hex id)."""
     return hashlib.sha256(document.encode()).hexdigest()
 
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from gateway.http.apq import RedisQueryStore, sha256_hex
+from gateway.http.apq import RedisQueryStore
 from gateway.http.idempotency import InFlight, Mismatch, RedisStore, Replay, Run, StoredResponse
+from gateway.http.persisted_documents import sha256_hex
 from gateway.http.ratelimit import RedisRateLimiter
 from gateway.settings import Settings
 from gateway.store.health import StoreUnavailable, redis_health
