@@ -401,10 +401,11 @@ class PersistedQueries:
                 BAD_REQUEST,
                 400,
             )
-        found = self.documents.find(document_id) if self.documents is not None else None
         claim = claimed_hash(document_id)
-        if found is None and claim is not None and claim[0] == "sha256":
-            found = await self.store.get(claim[1], touch=self.persisted_only)
+        if claim is not None and claim[0] == "sha256":
+            found = await self._find(claim[1])  # a manifest's, else the store's
+        else:
+            found = self.documents.find(document_id) if self.documents is not None else None
         if found is None:
             raise PersistedQueryError(
                 "No persisted document has this `documentId`: it must be an id of the "

@@ -254,7 +254,6 @@ class _Index:
         self._problems = problems
         self._found: dict[str, list[str]] = {}  # each distinct document: its problems
         self._ids: dict[str, tuple[str, str]] = {}  # each id: its document, the file naming it
-        self._sha256_ids: set[str] = set()  # ids that are their document's SHA-256
         self._entries = 0
         self._full = False
 
@@ -294,16 +293,14 @@ class _Index:
         seen = self._ids.setdefault(key, (document, entry.file))
         if seen[0] != document:
             problems.append(f"{entry.where}: {seen[1]} gives this id another document")
-        elif claim is not None and claim[0] == "sha256":
-            self._sha256_ids.add(key)  # found by its hash, as every document is
 
     def documents(self) -> PersistedDocuments:
+        by_sha256 = {sha256_hex(document): document for document in self._found}
         return PersistedDocuments(
-            by_sha256={sha256_hex(document): document for document in self._found},
+            by_sha256=by_sha256,
+            # A SHA-256 id passed `id_problem`, so it is its document's hash: found there.
             by_id={
-                key: document
-                for key, (document, _) in self._ids.items()
-                if key not in self._sha256_ids
+                key: document for key, (document, _) in self._ids.items() if key not in by_sha256
             },
             ids=len(self._ids),
         )
