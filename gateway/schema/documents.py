@@ -153,13 +153,16 @@ class DocumentCache:
                 else:
                     self._operations.pop(id(definition), None)
 
+    def _entry_of(self, operation: OperationDefinitionNode) -> _Entry | None:
+        """The cached entry `operation` belongs to (by identity: an id may be reused)."""
+        found = self._operations.get(id(operation))
+        return found[1] if found is not None and found[0] is operation else None
+
     def memo(self, operation: OperationDefinitionNode) -> Memo | None:
         """Where the selections below a field of `operation` are kept (selections.py), or
         None when its document is not in the cache."""
-        found = self._operations.get(id(operation))
-        if found is None or found[0] is not operation:
-            return None
-        return found[1].below
+        entry = self._entry_of(operation)
+        return None if entry is None else entry.below
 
     def keep(
         self,
@@ -170,17 +173,12 @@ class DocumentCache:
     ) -> None:
         """Keep `selections` in the memo of `operation`'s entry, when the pool has room
         for `size` more."""
-        found = self._operations.get(id(operation))
-        if found is None or found[0] is not operation or size > self.plan_pool.left:
+        entry = self._entry_of(operation)
+        if entry is None or size > self.plan_pool.left:
             return
-        entry = found[1]
         entry.below[key] = selections
         entry.kept += size
         self.plan_pool.left -= size
-
-    def memo_values(self) -> list[object]:
-        """Every kept selection (for tests)."""
-        return [v for entry in self._entries.values() for v in entry.below.values()]
 
     def plan(
         self,
@@ -190,10 +188,10 @@ class DocumentCache:
     ) -> Plan | None:
         """The plan of `operation`, compiled on its first run; None when its document is
         not in the cache (then nothing bounds a plan's life) or it is not compilable."""
-        found = self._operations.get(id(operation))
-        if found is None or found[0] is not operation:
+        entry = self._entry_of(operation)
+        if entry is None:
             return None
-        plans = found[1].plans
+        plans = entry.plans
         key = id(operation)
         if key in plans:
             return plans[key]

@@ -31,7 +31,7 @@ from graphql import (
 )
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, gather_with_cancel, inspect
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.schema.compiled.plan import (
@@ -141,15 +141,20 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not pending:
             return results
-        return self._gather_fields(results, pending)
+        return self._gather(results, pending)
 
-    async def _gather_fields(self, results: dict[str, Any], pending: list[str]) -> Any:
+    @staticmethod
+    async def _gather(
+        values: dict[str, Any] | list[Any], pending: list[Any]
+    ) -> dict[str, Any] | list[Any]:
+        """`values` with its awaitables (at the keys or indices `pending`) awaited together."""
         if len(pending) == 1:
-            results[pending[0]] = await results[pending[0]]
+            values[pending[0]] = await values[pending[0]]
         else:
-            values = await gather_with_cancel(*(results[key] for key in pending))
-            results.update(zip(pending, values, strict=True))
-        return results
+            awaited = await gather_with_cancel(*(values[key] for key in pending))
+            for key, value in zip(pending, awaited, strict=True):
+                values[key] = value
+        return values
 
     def _serially(
         self, selection: Selection, parent: GraphQLObjectType, source: Any, path: Path | None
@@ -309,14 +314,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if result is None or result is Undefined:
             return None
         if isinstance(completion, Leaf):
-            coerced = completion.type.coerce_output_value(result)
-            if coerced is Undefined or coerced is None:
-                raise TypeError(
-                    f"Expected `{inspect(completion.type)}.coerce_output_value("
-                    f"{inspect(result)})` to return non-nullable value, returned:"
-                    f" {inspect(coerced)}"
-                )
-            return coerced
+            return self.complete_leaf_value(completion.type, result)
         if isinstance(completion, Object):
             return self._object(completion, plan, self._info(plan, info, path), path, result)
         if isinstance(completion, Abstract):
@@ -426,7 +424,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not pending:
             return completed
-        return self._gather_items(completed, pending)
+        return self._gather(completed, pending)
 
     async def _await_item(
         self, value: Awaitable[Any], item_type: GraphQLOutputType, plan: FieldPlan, path: Path
@@ -436,15 +434,6 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, item_type, plan.details, path)
             return None
-
-    async def _gather_items(self, completed: list[Any], pending: list[int]) -> list[Any]:
-        if len(pending) == 1:
-            completed[pending[0]] = await completed[pending[0]]
-        else:
-            values = await gather_with_cancel(*(completed[i] for i in pending))
-            for i, value in zip(pending, values, strict=True):
-                completed[i] = value
-        return completed
 
 
 def _close(awaitable: Any) -> None:

@@ -52,9 +52,12 @@ from graphql import (
     is_list_type,
     is_non_null_type,
     is_object_type,
-    type_from_ast,
 )
-from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    does_fragment_condition_match,
+    get_field_entry_key,
+)
 from strawberry.types.field import StrawberryField
 
 _SKIP = "skip"
@@ -352,7 +355,7 @@ class Compiler:
         for selection in selection_set.selections:
             here = conditions + _conditions(selection)
             if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
+                key = get_field_entry_key(selection)
                 group = groups.get(key)
                 if group is None:
                     groups[key] = ([selection], here)
@@ -361,12 +364,14 @@ class Compiler:
                 else:
                     group[0].append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                if self._matches(selection, parent):
+                if does_fragment_condition_match(self.schema, selection, parent):
                     self._visit(parent, selection.selection_set, here, groups, visited)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or not self._matches(fragment, parent):
+                if fragment is None or not does_fragment_condition_match(
+                    self.schema, fragment, parent
+                ):
                     continue
                 # graphql-core visits a fragment once per collection: the first spread
                 # that is included. Spreads under other conditions could change which.
@@ -376,18 +381,6 @@ class Compiler:
                     continue
                 visited[name] = here
                 self._visit(parent, fragment.selection_set, here, groups, visited)
-
-    def _matches(
-        self, fragment: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLObjectType
-    ) -> bool:
-        if fragment.type_condition is None:
-            return True
-        conditional = type_from_ast(self.schema, fragment.type_condition)
-        if conditional is parent:
-            return True
-        if conditional is not None and is_abstract_type(conditional):
-            return self.schema.is_sub_type(conditional, parent)
-        return False
 
     def _field(
         self,
