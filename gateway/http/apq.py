@@ -417,22 +417,24 @@ class PersistedQueries:
         return found
 
     def _other_id(self, data: dict[str, Any]) -> str | None:
-        """The id in `extensions.persistedQuery.sha256Hash` when it is no hash and
-        manifests are loaded: Apollo Client sends a persisted query list's ids there, and
+        """The id in `extensions.persistedQuery.sha256Hash` when it is not a bare SHA-256
+        and manifests are loaded: Apollo Client sends a persisted query list's ids there, and
         a list's `createOperationId` may make them anything."""
         extensions = data.get("extensions")
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if self.documents is None or not isinstance(persisted, dict):
             return None
         name = persisted.get("sha256Hash")
-        if persisted.get("version") != 1 or not isinstance(name, str) or claimed_hash(name):
+        # Only a bare SHA-256 is APQ's own hash; any other id, a SHA-1 or `sha256:<hex>`
+        # one included, is a list's (found as a `documentId` would be).
+        if persisted.get("version") != 1 or not isinstance(name, str) or _SHA256.fullmatch(name):
             return None
         return name
 
     def _listed(self, name: str) -> str:
-        """The manifests' document with this id (no hash), else the refusal an unknown
-        hash gets."""
-        found = self.documents.by_id.get(name) if self.documents is not None else None
+        """The manifests' document with this id (not a bare SHA-256), else the refusal an
+        unknown hash gets."""
+        found = self.documents.find(name) if self.documents is not None else None
         if found is None:
             if self.persisted_only:
                 raise _only_persisted()

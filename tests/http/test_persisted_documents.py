@@ -120,6 +120,12 @@ def frontend(persisted_url: str) -> Iterator[Gateway]:
         # Apollo Client's persisted queries link: the list's id as the APQ hash.
         ({"extensions": apq(sha256(KANTATA_NUMBER))}, KANTATA_DATA),
         ({"extensions": apq("KitchenNumber")}, KITCHEN_DATA),
+        # A list id shaped as another hash is the list's, as it would be as a documentId.
+        (
+            {"extensions": apq(sha1(SET_NOTES_AND_NUMBER)), "variables": notes("sha1 apq")},
+            {"updateInvoice": {"invoice": {"notes": "sha1 apq", "number": "17"}, "userErrors": []}},
+        ),
+        ({"extensions": apq("sha256:" + sha256(KITCHEN_NUMBER))}, KITCHEN_DATA),
         (
             {"extensions": apq(sha256(SET_NOTES)), "variables": notes("by hash")},
             {"updateInvoice": {"invoice": {"notes": "by hash"}, "userErrors": []}},
