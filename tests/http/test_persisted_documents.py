@@ -234,6 +234,9 @@ def test_an_unknown_document_id_is_a_typed_400(
         # Registering a document by APQ is refused: the manifests are the list.
         {"query": UNLISTED, "extensions": apq(sha256(UNLISTED))},
         {"extensions": apq("UnlistedName")},
+        # Unlisted ids shaped as other hashes: a list's ids too, so refused the same way.
+        {"extensions": apq(sha1(UNLISTED))},
+        {"extensions": apq("sha256:" + sha256(UNLISTED))},
     ],
 )
 def test_in_persisted_only_mode_nothing_else_runs(frontend: Gateway, body: dict[str, Any]) -> None:
